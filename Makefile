@@ -1,0 +1,44 @@
+# The two commands (README): `make report` builds the rendered report, `make test` runs every check.
+# Both create .venv and install the pinned dependencies themselves on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SCALE ?= quick
+STAMP := $(VENV)/.installed
+
+.PHONY: report test venv sync bench freeze clean
+
+report: $(STAMP)
+	$(VENV)/bin/spanrl report --scale $(SCALE) --out report
+
+test: $(STAMP)
+	$(PY) -m pytest tests -q -ra
+	$(VENV)/bin/nbdev_test --path nbs --n_workers 2
+
+venv: $(STAMP)
+
+# Torch first and alone: pinned to the CPU wheel where one is on disk (a bare `torch` pulls a multi-GB CUDA build).
+$(STAMP): settings.ini setup.py constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+# After editing notebooks: export the package, strip notebook noise, regenerate README.md from nbs/index.ipynb.
+sync: $(STAMP)
+	$(VENV)/bin/nbdev_export
+	$(VENV)/bin/nbdev_clean
+	$(VENV)/bin/nbdev_clean --fname reproductions
+	$(VENV)/bin/spanrl readme
+
+bench: $(STAMP)
+	$(PY) bench/layers.py
+
+freeze: $(STAMP)
+	( echo '# Exact versions that `make` installs (pip install -c constraints.txt). Regenerate with `make freeze`.'; \
+	  $(VENV)/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/' ) > constraints.txt
+
+clean:
+	rm -rf report runs

@@ -1,0 +1,73 @@
+"End to end: reproduction notebooks through papermill into a rendered report, with resume and failures."
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from spanrl import report
+from spanrl.records import load_records
+
+def spanrl_cli(*args, cwd):
+    exe = Path(sys.executable).with_name('spanrl')
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+@pytest.fixture(scope='module')
+def smoke_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp('report')
+    r = spanrl_cli('report', '--scale', 'smoke', '--out', str(out), cwd=out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out, r
+
+def test_smoke_report_renders_figures_and_tables(smoke_report):
+    out, _ = smoke_report
+    html = (out / 'index.html').read_text()
+    assert html.count('data:image/png;base64') >= 1         # the KHRONOS-fit figure, embedded
+    assert 'KHRONOS fit' in html and 'at scale <strong>smoke</strong>' in html
+    assert 'nRMSE IQM' in html                              # the results table
+    executed = nbformat.read(out / 'report.ipynb', as_version=4)
+    outputs = [o for c in executed.cells if c.cell_type == 'code' for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == 'error' or o.get('name') == 'stderr'], 'report cell raised or warned'
+    # the parameters cell is hidden with the rest of the code
+    assert "runs_dir = " not in html
+
+def test_smoke_report_writes_one_record_per_fit(smoke_report):
+    out, _ = smoke_report
+    df = load_records(out / 'runs' / 'smoke' / 'khronos_fit' / 'results')
+    assert len(df) == 2 * 3 * 2  # targets x classes x budgets at smoke scale
+    assert set(df.scale) == {'smoke'}
+    for _, r in df.iterrows():
+        assert r.params['net'] > 0 and r.wall_clock_s > 0 and len(r.metrics['nrmse']) == 1
+        assert r.versions['torch'] and r.curves['nrmse']
+
+def test_second_run_skips_finished_reproductions(smoke_report):
+    out, _ = smoke_report
+    nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit.ipynb'
+    before = nb.stat().st_mtime_ns
+    r = spanrl_cli('report', '--scale', 'smoke', '--out', str(out), cwd=out)
+    assert r.returncode == 0, r.stderr
+    assert 'already done, skipped' in r.stdout
+    assert nb.stat().st_mtime_ns == before
+    assert json.loads((out / 'status.json').read_text())['failures'] == {}
+
+def test_failed_reproduction_is_reported_and_keeps_its_notebook(tmp_path, monkeypatch):
+    bad = tmp_path / 'repros'
+    bad.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("scale = 'smoke'\nseed = 0\nout_dir = '.'", metadata={'tags': ['parameters']}),
+                nbformat.v4.new_code_cell("raise ValueError('dataset spanrl/nope-v0 not found')")]
+    nb.metadata['kernelspec'] = dict(name='python3', display_name='python3', language='python')
+    nbformat.write(nb, bad / 'broken.ipynb')
+    monkeypatch.setitem(report.REPRODUCTIONS, 'broken', dict(notebook='broken.ipynb', paper='-', title='-'))
+    monkeypatch.setattr(report, 'repro_dir', lambda: bad)
+    with pytest.raises(RuntimeError, match=r"broken\.ipynb failed .*broken\.failed\.ipynb"):
+        report.run_reproduction('broken', 'smoke', tmp_path / 'out')
+    failed = tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken.failed.ipynb'
+    assert 'dataset spanrl/nope-v0 not found' in failed.read_text()
+    assert not (failed.parent / 'broken.ipynb').exists()  # not marked done: the next run retries it
+
+def test_cli_rejects_bad_scale(tmp_path):
+    r = spanrl_cli('report', '--scale', 'huge', '--out', str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 2 and "invalid choice: 'huge'" in r.stderr
