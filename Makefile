@@ -24,6 +24,7 @@ $(STAMP): settings.ini setup.py constraints.txt
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install -q --no-deps kan-gpt==1.2.0  # efficient-KAN reference layer, for tests and bench only
 	touch $@
 
 # After editing notebooks: export the package, strip notebook noise, regenerate README.md from nbs/index.ipynb.
@@ -34,7 +35,7 @@ sync: $(STAMP)
 	$(VENV)/bin/spanrl readme
 
 bench: $(STAMP)
-	$(PY) bench/layers.py
+	$(PY) bench/layers.py --out bench/results/layers-cpu
 
 freeze: $(STAMP)
 	( echo '# Exact versions that `make` installs (pip install -c constraints.txt). Regenerate with `make freeze`.'; \

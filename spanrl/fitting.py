@@ -60,7 +60,7 @@ def fit_target(target: str, kind: str, cfg: dict, seeds=(0,), steps: int = 2000,
 # %% ../nbs/04_fitting.ipynb 8
 FAMILY = {
     'mlp': dict(depth=2, cfg=dict(activation='tanh')),
-    'span': dict(depth=1, cfg=dict(nelems=6, degree=2)),
+    'span': dict(depth=1, cfg=dict(nelems=6, degree=2, width=8)),
     'kan': dict(depth=1, cfg=dict(grid=5, order=3)),
 }
 

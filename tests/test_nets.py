@@ -144,3 +144,18 @@ def test_unknown_kind_and_bad_options():
 def test_check_can_be_disabled_for_hot_loops():
     net = make_net('mlp', 3, 1, check_inputs=False)
     assert torch.isnan(net(torch.full((2, 3), float('nan')))).all()
+
+def test_kan_equals_efficient_kan_reference_with_same_weights():
+    "The peer implementation (efficient-KAN, vendored by kan-gpt) computes the same function from the same weights."
+    from kan_gpt.efficient_kan.model import KANLinear  # (its KAN wrapper passes grid as spline_order: use the layer)
+    torch.manual_seed(0)
+    ref = torch.nn.Sequential(KANLinear(5, 7, grid_size=5, spline_order=3), KANLinear(7, 3, grid_size=5, spline_order=3))
+    ours = make_net('kan', 5, 3, hidden=[7], grid=5, order=3)
+    with torch.no_grad():
+        for a, b in zip(ours.layers, ref):
+            a.base_weight[0].copy_(b.base_weight.T)
+            a.spline_weight[0].copy_(b.spline_weight.permute(1, 2, 0))
+            a.spline_scaler[0].copy_(b.spline_scaler.T)
+    x = torch.rand(64, 5) * 2.4 - 1.2  # also outside the grid range, where both give the extended-knot spline
+    torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
+    assert count_params(ours) == sum(p.numel() for p in ref.parameters())
