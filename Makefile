@@ -13,8 +13,8 @@ report: $(STAMP)
 	$(VENV)/bin/spanrl report --scale $(SCALE) --out report
 
 test: $(STAMP)
-	$(PY) -m pytest tests -q -ra
 	$(VENV)/bin/nbdev_test --path nbs --n_workers 2
+	$(PY) -m pytest tests -q -ra
 
 venv: $(STAMP)
 

@@ -57,10 +57,13 @@ def bspline_basis(x: torch.Tensor, nelems: int, degree: int) -> torch.Tensor:
     for p in range(k - 1, -1, -1):                  # Horner: k fused multiply-adds, no pow, no tiny matmul
         local = torch.addcmul(C[p], local, tau.unsqueeze(-1))
     local = local.clamp_min(0)                       # round-off near the ends of a support
-    # B_{c+r} sits at slot c+r; a buffer padded by k on each side takes every cell of the extended grid.
-    slot = (cell.long() + k).unsqueeze(-1) + torch.arange(k + 1, device=x.device)
-    padded = torch.zeros(*x.shape, n + 3 * k, device=x.device, dtype=x.dtype).scatter(-1, slot, local)
-    return padded[..., k:n + 2 * k]
+    # B_{c+r} sits at slot c+r. Slots past either end (cells of the extended grid) are sent to the nearest real
+    # slot carrying 0, so the output is written once, contiguous, at its final size; adding zeros is exact, which
+    # keeps scatter_add deterministic even where it uses atomics (CUDA).
+    slot = cell.long().unsqueeze(-1) + torch.arange(k + 1, device=x.device)
+    local = torch.where((slot >= 0) & (slot < n + k), local, 0.0)
+    out = torch.zeros(*x.shape, n + k, device=x.device, dtype=x.dtype)
+    return out.scatter_add(-1, slot.clamp(0, n + k - 1), local)
 
 def _indicator_basis(x, n):
     "Degree 0: the indicator of each element, the right end x=1 in the last one, zero outside [0,1]."
