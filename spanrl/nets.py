@@ -135,7 +135,7 @@ class SPAN(EnsembleNet):
     kind = 'span'
     def __init__(self, in_dim, out_dim, width: int | None = None, nmodes: int = 6, nelems: int = 4, degree: int = 2,
                  ensemble=1, check_inputs=True):
-        width = in_dim if width is None else width
+        width = max(in_dim, 8) if width is None else width  # narrow pre-layers can lose a coordinate (04_fitting)
         super().__init__(in_dim, out_dim, ensemble, check_inputs, width=width, nmodes=nmodes, nelems=nelems, degree=degree)
         if nmodes < 1: raise ValueError(f"nmodes must be >= 1, got {nmodes}")
         self.nelems, self.degree = nelems, degree

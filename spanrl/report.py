@@ -12,13 +12,24 @@ from pathlib import Path
 from .records import atomic_write_bytes, atomic_write_json, check_scale
 
 # %% auto 0
-__all__ = ['REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_reproduction', 'render_html', 'build_report', 'render_readme',
-           'main']
+__all__ = ['ONLINE_TASKS', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'plan', 'run_reproduction', 'render_html',
+           'build_report', 'render_readme', 'main']
 
 # %% ../nbs/90_report.ipynb 5
+ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
+    'smoke': [('ppo', 'CartPole-v1'), ('sac', 'InvertedPendulum-v5')],
+    'quick': [('ppo', 'CartPole-v1'), ('ppo', 'Acrobot-v1'), ('sac', 'InvertedPendulum-v5')],
+    'paper': [('ppo', 'CartPole-v1'), ('ppo', 'Acrobot-v1'), ('sac', 'InvertedPendulum-v5'), ('sac', 'Hopper-v5'),
+              ('sac', 'HalfCheetah-v5'), ('sac', 'Walker2d-v5')],
+}
+
 REPRODUCTIONS = {
     'khronos_fit': dict(notebook='khronos_fit.ipynb', paper='KHRONOS',
-                        title='Function fitting at matched parameter budgets (MLP vs SPAN vs KAN)'),
+                        title='Function fitting at matched parameter budgets (MLP vs SPAN vs KAN)',
+                        sweep=lambda scale: [{}]),
+    'span_online': dict(notebook='span_online.ipynb', paper='SPAN', title='SPAN vs MLP in PPO and SAC',
+                        sweep=lambda scale: [dict(algo=a, env_id=e, arch=arch) for a, e in ONLINE_TASKS[scale]
+                                             for arch in ('mlp', 'span')]),
 }
 
 def repro_dir() -> Path:
@@ -48,15 +59,27 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = 
     tmp.replace(dst)
     return dst
 
-def run_reproduction(name: str, scale: str, out: Path, seed: int = 0, force: bool = False) -> tuple[Path, bool]:
-    "Run one reproduction into `out/<scale>/<name>/`; returns (executed notebook, whether it ran now)."
+def run_key(name: str, params: dict) -> str:
+    "File-name key of one run of a sweep: the reproduction's name and its parameter values."
+    return '-'.join([name, *(str(v) for v in params.values())]).replace('/', '_')
+
+def plan(names, scale: str) -> list[tuple[str, str, dict]]:
+    "Every run of the named reproductions at `scale`: (name, run key, notebook parameters)."
+    for n in names:
+        if n not in REPRODUCTIONS: raise ValueError(f"unknown reproduction {n!r}; choose from {', '.join(REPRODUCTIONS)}")
+    return [(n, run_key(n, p), p) for n in names for p in REPRODUCTIONS[n]['sweep'](check_scale(scale))]
+
+def run_reproduction(name: str, scale: str, out: Path, params: dict | None = None, seed: int = 0,
+                     force: bool = False) -> tuple[Path, bool]:
+    "Run one sweep point of a reproduction into `out/runs/<scale>/<name>/`; returns (executed notebook, ran now?)."
     if name not in REPRODUCTIONS:
         raise ValueError(f"unknown reproduction {name!r}; choose from {', '.join(REPRODUCTIONS)}")
+    params = params or {}
     run_dir = Path(out) / 'runs' / scale / name
-    done = run_dir / f"{name}.ipynb"
+    done = run_dir / f"{run_key(name, params)}.ipynb"
     if done.exists() and not force: return done, False
-    params = dict(scale=scale, seed=seed, out_dir=str((run_dir / 'results').resolve()))
-    return execute_notebook(repro_dir() / REPRODUCTIONS[name]['notebook'], done, params), True
+    full = dict(params, scale=scale, seed=seed, out_dir=str((run_dir / 'results').resolve()))
+    return execute_notebook(repro_dir() / REPRODUCTIONS[name]['notebook'], done, full), True
 
 # %% ../nbs/90_report.ipynb 8
 def render_html(nb_path: Path, html_path: Path) -> Path:
@@ -75,14 +98,14 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
     names = list(names or REPRODUCTIONS)
     failures = {}
     from tqdm.auto import tqdm
-    for name in (bar := tqdm(names, desc=f'reproductions ({scale})', unit='run', file=sys.stderr)):
-        bar.set_postfix_str(name)
+    for name, key, params in (bar := tqdm(plan(names, scale), desc=f'reproductions ({scale})', unit='run', file=sys.stderr)):
+        bar.set_postfix_str(key)
         t0 = time.perf_counter()
         try:
-            path, ran = run_reproduction(name, scale, out, seed=seed, force=force)
-            log(f"{name}: {'ran' if ran else 'already done, skipped'} ({time.perf_counter() - t0:.0f} s) -> {path}")
+            path, ran = run_reproduction(name, scale, out, params, seed=seed, force=force)
+            log(f"{key}: {'ran' if ran else 'already done, skipped'} ({time.perf_counter() - t0:.0f} s) -> {path}")
         except RuntimeError as e:
-            failures[name] = str(e); log(f"{name}: FAILED: {e}")
+            failures[key] = str(e); log(f"{key}: FAILED: {e}")
     report_nb = execute_notebook(repro_dir() / 'report.ipynb', out / 'report.ipynb',
                                  dict(runs_dir=str(out / 'runs'), scale=scale))
     index = render_html(report_nb, out / 'index.html')

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto 0
-__all__ = ['iqm', 'bootstrap_ci', 'performance_profile']
+__all__ = ['iqm', 'bootstrap_ci', 'performance_profile', 'steps_to_threshold', 'success_rate', 'return_at_fraction',
+           'fewer_steps_pct']
 
 # %% ../nbs/03_stats.ipynb 5
 def iqm(scores) -> float:
@@ -35,3 +36,26 @@ def performance_profile(scores, taus) -> np.ndarray:
     "Fraction of runs (over all tasks) with score > tau, for each tau."
     x = np.asarray(scores, dtype=float).ravel()
     return np.array([(x > t).mean() for t in np.asarray(taus, dtype=float)])
+
+# %% ../nbs/03_stats.ipynb 9
+def steps_to_threshold(curve, threshold: float) -> list:
+    "Per seed, the first evaluation step whose return is >= `threshold` (None if never)."
+    n = len(curve[0][1])
+    return [next((step for step, rets in curve if rets[i] >= threshold), None) for i in range(n)]
+
+def success_rate(curve, threshold: float) -> float:
+    "Fraction of seeds whose evaluation return reaches `threshold` at some point."
+    hits = steps_to_threshold(curve, threshold)
+    return sum(h is not None for h in hits) / len(hits)
+
+def return_at_fraction(curve, fraction: float = 0.5) -> list:
+    "Per-seed return at the last evaluation at or before `fraction` of the run's final step."
+    last = curve[-1][0]
+    eligible = [c for c in curve if c[0] <= fraction * last] or curve[:1]
+    return list(eligible[-1][1])
+
+def fewer_steps_pct(steps_a, steps_b) -> float | None:
+    "How many % fewer steps `a` needs than `b` (median over seeds that reached; None if either never did)."
+    a, b = [s for s in steps_a if s is not None], [s for s in steps_b if s is not None]
+    if not a or not b: return None
+    return 100 * (1 - float(np.median(a)) / float(np.median(b)))

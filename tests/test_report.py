@@ -42,6 +42,17 @@ def test_smoke_report_writes_one_record_per_fit(smoke_report):
         assert r.params['net'] > 0 and r.wall_clock_s > 0 and len(r.metrics['nrmse']) == 1
         assert r.versions['torch'] and r.curves['nrmse']
 
+def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
+    out, _ = smoke_report
+    df = load_records(out / 'runs' / 'smoke' / 'span_online' / 'results')
+    assert sorted(df.run_id) == ['ppo-CartPole-v1-mlp', 'ppo-CartPole-v1-span',
+                                 'sac-InvertedPendulum-v5-mlp', 'sac-InvertedPendulum-v5-span']
+    for _, r in df.iterrows():
+        assert len(r.seeds) == 2 and len(r.curves['eval_return'][-1][1]) == 2
+        assert r.params['actor'] > 0 and r.params['critic'] > 0 and r.metrics['steps_per_s'] > 0
+    html = (out / 'index.html').read_text()
+    assert 'SPAN online' in html and 'no evidence (smoke)' in html and 'held</td>' not in html
+
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
     nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit.ipynb'
