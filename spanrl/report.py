@@ -12,8 +12,8 @@ from pathlib import Path
 from .records import atomic_write_bytes, atomic_write_json, check_scale
 
 # %% auto 0
-__all__ = ['ONLINE_TASKS', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'plan', 'run_reproduction', 'render_html',
-           'build_report', 'render_readme', 'main']
+__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'plan',
+           'run_reproduction', 'render_html', 'build_report', 'render_readme', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -23,13 +23,23 @@ ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproducti
               ('sac', 'HalfCheetah-v5'), ('sac', 'Walker2d-v5')],
 }
 
+# Robustness to fewer parameters: the same task with about a quarter of the parameters
+ROBUSTNESS_TASKS = {'smoke': [], 'quick': [('ppo', 'CartPole-v1')],
+                    'paper': [('ppo', 'CartPole-v1'), ('sac', 'InvertedPendulum-v5'), ('sac', 'Hopper-v5')]}
+
+# SPAN's capacity ablation: SAC on HalfCheetah-v5, nmodes x nelems at degree 2, 1M steps (paper scale only)
+ABLATION = [dict(algo='sac', env_id='HalfCheetah-v5', arch='span', nmodes=m, nelems=n) for m in (6, 10, 15) for n in (4, 6, 8)]
+
 REPRODUCTIONS = {
     'khronos_fit': dict(notebook='khronos_fit.ipynb', paper='KHRONOS',
                         title='Function fitting at matched parameter budgets (MLP vs SPAN vs KAN)',
                         sweep=lambda scale: [{}]),
     'span_online': dict(notebook='span_online.ipynb', paper='SPAN', title='SPAN vs MLP in PPO and SAC',
                         sweep=lambda scale: [dict(algo=a, env_id=e, arch=arch) for a, e in ONLINE_TASKS[scale]
-                                             for arch in ('mlp', 'span')]),
+                                             for arch in ('mlp', 'span')]
+                                            + [dict(algo=a, env_id=e, arch=arch, size='small') for a, e in ROBUSTNESS_TASKS[scale]
+                                               for arch in ('mlp', 'span')]
+                                            + (ABLATION if scale == 'paper' else [])),
 }
 
 def repro_dir() -> Path:
