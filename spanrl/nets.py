@@ -16,7 +16,7 @@ from .splines import bspline_basis, nbasis
 
 # %% auto 0
 __all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'make_net',
-           'count_params', 'config_for_budget']
+           'count_params', 'member_noise', 'gather_members', 'gaussian_log_prob', 'config_for_budget']
 
 # %% ../nbs/01_nets.ipynb 6
 def _uniform(shape, bound: float) -> nn.Parameter:
@@ -234,6 +234,20 @@ def count_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters() if p.requires_grad) // E
 
 # %% ../nbs/01_nets.ipynb 34
+def member_noise(gens, shape, kind: str = 'normal') -> torch.Tensor:
+    "`(len(gens), *shape)` draws, member i's from `gens[i]`: standard `normal` or `uniform` on [0, 1)."
+    draw = {'normal': torch.randn, 'uniform': torch.rand}[kind]
+    return torch.stack([draw(tuple(shape), generator=g) for g in gens])
+
+def gather_members(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    "Rows `idx[e]` of member e: `x` `(E, n, ...)`, `idx` `(E, m)` -> `(E, m, ...)`."
+    return x.gather(1, idx.view(*idx.shape, *[1] * (x.dim() - 2)).expand(*idx.shape, *x.shape[2:]))
+
+def gaussian_log_prob(x, mean, log_std) -> torch.Tensor:
+    "Log-density of a diagonal Gaussian, summed over the last dimension."
+    return (-0.5 * ((x - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+# %% ../nbs/01_nets.ipynb 37
 def _sized(kind, in_dim, out_dim, size, depth, cfg):
     if kind == 'span': return {**cfg, 'nmodes': size}
     return {**cfg, 'hidden': [size] * depth}

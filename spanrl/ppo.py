@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, evaluate
-from .nets import make_net, count_params
+from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob
 
 # %% auto 0
 __all__ = ['PPOConfig', 'EnsemblePolicy', 'clip_grad_norm_per_member', 'gae', 'train_ppo']
@@ -70,24 +70,20 @@ class EnsemblePolicy(nn.Module):
 
     def value(self, obs): return self.critic(obs).squeeze(-1)
 
-    def _noise(self, shape, uniform: bool):
-        draw = torch.rand if uniform else torch.randn
-        return torch.stack([draw(shape, generator=g) for g in self.gens])
-
     def dist_terms(self, obs, action=None):
         "Sample (if `action` is None) and return action, log-prob, entropy, each `(E, B)` (action `(E, B, ...)`)."
         out = self.actor(obs)
         if self.discrete:
             logp_all = torch.log_softmax(out, -1)
             if action is None:  # inverse-CDF sampling with the member's own uniform draws
-                u = self._noise(out.shape[1:2], uniform=True).unsqueeze(-1)
+                u = member_noise(self.gens, out.shape[1:2], 'uniform').unsqueeze(-1)
                 action = (logp_all.exp().cumsum(-1) < u).sum(-1).clamp_max(out.shape[-1] - 1)
             logp = logp_all.gather(-1, action.unsqueeze(-1)).squeeze(-1)
             entropy = -(logp_all.exp() * logp_all).sum(-1)
         else:
             log_std = self.log_std.expand_as(out)
-            if action is None: action = out + log_std.exp() * self._noise(out.shape[1:], uniform=False)
-            logp = (-0.5 * ((action - out) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+            if action is None: action = out + log_std.exp() * member_noise(self.gens, out.shape[1:])
+            logp = gaussian_log_prob(action, out, log_std)
             entropy = (0.5 + 0.5 * math.log(2 * math.pi) + log_std).sum(-1)
         return action, logp, entropy
 
@@ -166,8 +162,7 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
             perm = _member_perm(pol.gens, batch)
             for start in range(0, batch, mb):
                 idx = perm[:, start:start + mb]
-                take = lambda x: x.gather(1, idx.view(E, mb, *[1] * (x.dim() - 2)).expand(E, mb, *x.shape[2:]))
-                o, a, old_logp, A, R, V = map(take, (b_obs, b_act, b_logp, b_adv, b_ret, b_val))
+                o, a, old_logp, A, R, V = (gather_members(x, idx) for x in (b_obs, b_act, b_logp, b_adv, b_ret, b_val))
                 _, logp, entropy = pol.dist_terms(o, a)
                 ratio = (logp - old_logp).exp()
                 if cfg.norm_adv: A = (A - A.mean(1, keepdim=True)) / (A.std(1, keepdim=True) + 1e-8)

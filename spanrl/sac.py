@@ -5,7 +5,6 @@
 # %% ../nbs/07_sac.ipynb 3
 from __future__ import annotations
 import copy
-import math
 import time
 from dataclasses import dataclass, field, asdict
 
@@ -14,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, evaluate
-from .nets import make_net, count_params
+from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob
 
 # %% auto 0
 __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'train_sac']
@@ -71,17 +70,13 @@ class SACAgent(nn.Module):
         self.register_buffer('bias', torch.as_tensor((info.act_high + info.act_low) / 2))
         self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in seeds]
 
-    def noise(self, shape):
-        return torch.stack([torch.randn(shape, generator=g) for g in self.gens])
-
     def pi(self, obs):
         "Reparameterised action and its log-probability, `(E, B, A)` and `(E, B)`."
         mean, log_std = self.actor(obs).chunk(2, -1)
         log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1)
-        x = mean + log_std.exp() * self.noise(mean.shape[1:])
+        x = mean + log_std.exp() * member_noise(self.gens, mean.shape[1:])
         y = torch.tanh(x)
-        logp = (-0.5 * ((x - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-        logp = logp - torch.log(self.scale * (1 - y ** 2) + 1e-6).sum(-1)
+        logp = gaussian_log_prob(x, mean, log_std) - torch.log(self.scale * (1 - y ** 2) + 1e-6).sum(-1)
         return y * self.scale + self.bias, logp
 
     @torch.no_grad()
@@ -111,8 +106,7 @@ class EnsembleReplay:
 
     def sample(self, gens, batch):
         idx = torch.stack([torch.randint(self.size, (batch,), generator=g) for g in gens])
-        pick = lambda x: x.gather(1, idx.view(*idx.shape, *[1] * (x.dim() - 2)).expand(*idx.shape, *x.shape[2:]))
-        return pick(self.obs), pick(self.act), pick(self.rew), pick(self.next_obs), pick(self.term)
+        return tuple(gather_members(x, idx) for x in (self.obs, self.act, self.rew, self.next_obs, self.term))
 
 # %% ../nbs/07_sac.ipynb 10
 def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True) -> dict:
@@ -135,7 +129,7 @@ def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True) -> dict:
     for step in bar:
         with torch.no_grad():
             if step <= cfg.learning_starts:  # uniform random actions, from each member's generator
-                u = torch.stack([torch.rand(1, info.act_dim, generator=g) for g in ag.gens])
+                u = member_noise(ag.gens, (1, info.act_dim), 'uniform')
                 act = ag.bias + ag.scale * (2 * u - 1)
             else: act, _ = ag.pi(obs)
         next_obs, r, term, trunc, inf = envs.step(act)
