@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 # %% auto 0
-__all__ = ['EnvInfo', 'check_env_id', 'env_info', 'env_seeds', 'EnsembleEnvs', 'evaluate']
+__all__ = ['EnvInfo', 'check_env_id', 'env_info', 'env_seeds', 'EnsembleEnvs', 'evaluate', 'record_evaluation']
 
 # %% ../nbs/05_envs.ipynb 5
 @dataclass(frozen=True)
@@ -101,3 +101,11 @@ def evaluate(act_fn, env_id: str, seeds, episodes: int = 10, seed_offset: int = 
         running &= ~(term | trunc)
     envs.close()
     return returns
+
+# %% ../nbs/05_envs.ipynb 12
+def record_evaluation(curve: list, step: int, act_fn, env_id: str, seeds, episodes: int, bar=None, log=None):
+    "Evaluate, append `(step, [mean return per seed])` to `curve`, and report it on the progress bar and `log`."
+    rets = evaluate(act_fn, env_id, seeds, episodes).mean(1).tolist()
+    curve.append((step, rets))
+    if bar is not None: bar.set_postfix_str('eval ' + ' '.join(f'{v:.0f}' for v in rets))
+    if log: log(f"step {step}: eval return per seed {[round(v, 1) for v in rets]}")

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from .splines import bspline_basis, nbasis
 
 # %% auto 0
-__all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'make_net',
-           'count_params', 'member_noise', 'gather_members', 'gaussian_log_prob', 'config_for_budget']
+__all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'check_positive_int',
+           'make_net', 'count_params', 'member_noise', 'gather_members', 'gaussian_log_prob', 'config_for_budget']
 
 # %% ../nbs/01_nets.ipynb 6
 def _uniform(shape, bound: float) -> nn.Parameter:
@@ -196,9 +196,11 @@ class KAN(EnsembleNet):
 # %% ../nbs/01_nets.ipynb 20
 NETS = {cls.kind: cls for cls in (MLP, SPAN, KAN)}
 
-def _positive_int(name, v):
+def check_positive_int(name: str, v) -> int:
+    "`v` if it is a positive integer (not a bool), else one error naming `name`."
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
         raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return v
 
 def make_net(kind: str, in_dim: int, out_dim: int, ensemble: int = 1, seeds: Sequence[int] | None = None,
              **cfg) -> EnsembleNet:
@@ -210,7 +212,7 @@ def make_net(kind: str, in_dim: int, out_dim: int, ensemble: int = 1, seeds: Seq
         if ensemble not in (1, len(seeds)):
             raise ValueError(f"ensemble={ensemble} but {len(seeds)} seeds given; pass one or the other")
         ensemble = len(seeds)
-    for name, v in dict(in_dim=in_dim, out_dim=out_dim, ensemble=ensemble).items(): _positive_int(name, v)
+    for name, v in dict(in_dim=in_dim, out_dim=out_dim, ensemble=ensemble).items(): check_positive_int(name, v)
     cls = NETS[kind]
     allowed = [p for p in inspect.signature(cls).parameters if p not in ('in_dim', 'out_dim', 'ensemble')]
     unknown = sorted(set(cfg) - set(allowed))
@@ -254,7 +256,7 @@ def _sized(kind, in_dim, out_dim, size, depth, cfg):
 
 def config_for_budget(kind: str, in_dim: int, out_dim: int, budget: int, depth: int = 2, **cfg) -> dict:
     "The `make_net` config whose per-member parameter count is closest to `budget` (varying width or `nmodes`)."
-    _positive_int('budget', budget)
+    check_positive_int('budget', budget)
     size_of = lambda s: count_params(make_net(kind, in_dim, out_dim, **_sized(kind, in_dim, out_dim, s, depth, cfg)))
     lo, hi = 1, 2
     while size_of(hi) < budget: lo, hi = hi, hi * 2

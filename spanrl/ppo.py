@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .envs import EnsembleEnvs, env_info, evaluate
-from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob
+from .envs import EnsembleEnvs, env_info, record_evaluation
+from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
 
 # %% auto 0
 __all__ = ['PPOConfig', 'EnsemblePolicy', 'clip_grad_norm_per_member', 'gae', 'train_ppo']
@@ -46,8 +46,7 @@ class PPOConfig:
     def validate(self):
         "Refuse bad values before anything is built or trained."
         for name in ('total_steps', 'n_envs', 'n_steps', 'n_minibatches', 'update_epochs', 'eval_every', 'eval_episodes'):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1: raise ValueError(f"PPO {name} must be a positive integer, got {v!r}")
+            check_positive_int(f"PPO {name}", getattr(self, name))
         if (self.n_envs * self.n_steps) % self.n_minibatches:
             raise ValueError(f"PPO n_envs*n_steps={self.n_envs * self.n_steps} must divide into n_minibatches={self.n_minibatches}")
         for name in ('lr', 'clip_coef', 'max_grad_norm'):
@@ -59,7 +58,7 @@ class PPOConfig:
 
 # %% ../nbs/06_ppo.ipynb 7
 class EnsemblePolicy(nn.Module):
-    "Actor and critic for E members; `act` samples with per-member generators."
+    "Actor and critic for E members; `dist_terms` samples with per-member generators."
     def __init__(self, info, arch: str, net: dict, seeds):
         super().__init__()
         self.discrete, self.E = info.discrete, len(seeds)
@@ -180,10 +179,7 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
         if not torch.isfinite(loss): raise FloatingPointError(f"PPO loss became non-finite at step {steps}; lower lr={cfg.lr}")
         bar.update(batch)
         if steps >= next_eval or update == n_updates - 1:
-            rets = evaluate(pol.deterministic, cfg.env_id, seeds, cfg.eval_episodes)
-            curve.append((steps, rets.mean(1).tolist()))
-            bar.set_postfix_str('eval ' + ' '.join(f'{v:.0f}' for v in curve[-1][1]))
-            if log: log(f"step {steps}: eval return per seed {[round(v, 1) for v in curve[-1][1]]}")
+            record_evaluation(curve, steps, pol.deterministic, cfg.env_id, seeds, cfg.eval_episodes, bar, log)
             next_eval += cfg.eval_every
     bar.close(); envs.close()
     return dict(algo='ppo', config=asdict(cfg), seeds=seeds, curve=curve, final=curve[-1][1],

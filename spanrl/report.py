@@ -12,8 +12,8 @@ from pathlib import Path
 from .records import atomic_write_bytes, atomic_write_json, check_scale
 
 # %% auto 0
-__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'plan',
-           'run_reproduction', 'render_html', 'build_report', 'render_readme', 'main']
+__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key',
+           'reproduction', 'plan', 'run_reproduction', 'render_html', 'build_report', 'render_readme', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -23,7 +23,7 @@ ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproducti
               ('sac', 'HalfCheetah-v5'), ('sac', 'Walker2d-v5')],
 }
 
-# Robustness to fewer parameters: the same task with about a quarter of the parameters
+# Robustness to fewer parameters: the same task with a third to a quarter of the parameters
 ROBUSTNESS_TASKS = {'smoke': [], 'quick': [('ppo', 'CartPole-v1')],
                     'paper': [('ppo', 'CartPole-v1'), ('sac', 'InvertedPendulum-v5'), ('sac', 'Hopper-v5')]}
 
@@ -73,23 +73,27 @@ def run_key(name: str, params: dict) -> str:
     "File-name key of one run of a sweep: the reproduction's name and its parameter values."
     return '-'.join([name, *(str(v) for v in params.values())]).replace('/', '_')
 
+def reproduction(name: str) -> dict:
+    "The registry entry of `name`, or one error listing the known reproductions."
+    if name not in REPRODUCTIONS:
+        raise ValueError(f"unknown reproduction {name!r}; choose from {', '.join(REPRODUCTIONS)}")
+    return REPRODUCTIONS[name]
+
 def plan(names, scale: str) -> list[tuple[str, str, dict]]:
     "Every run of the named reproductions at `scale`: (name, run key, notebook parameters)."
-    for n in names:
-        if n not in REPRODUCTIONS: raise ValueError(f"unknown reproduction {n!r}; choose from {', '.join(REPRODUCTIONS)}")
-    return [(n, run_key(n, p), p) for n in names for p in REPRODUCTIONS[n]['sweep'](check_scale(scale))]
+    sweeps = [(n, reproduction(n)['sweep']) for n in names]
+    return [(n, run_key(n, p), p) for n, sweep in sweeps for p in sweep(check_scale(scale))]
 
 def run_reproduction(name: str, scale: str, out: Path, params: dict | None = None, seed: int = 0,
                      force: bool = False) -> tuple[Path, bool]:
     "Run one sweep point of a reproduction into `out/runs/<scale>/<name>/`; returns (executed notebook, ran now?)."
-    if name not in REPRODUCTIONS:
-        raise ValueError(f"unknown reproduction {name!r}; choose from {', '.join(REPRODUCTIONS)}")
+    notebook = reproduction(name)['notebook']
     params = params or {}
     run_dir = Path(out) / 'runs' / scale / name
     done = run_dir / f"{run_key(name, params)}.ipynb"
     if done.exists() and not force: return done, False
     full = dict(params, scale=scale, seed=seed, out_dir=str((run_dir / 'results').resolve()))
-    return execute_notebook(repro_dir() / REPRODUCTIONS[name]['notebook'], done, full), True
+    return execute_notebook(repro_dir() / notebook, done, full), True
 
 # %% ../nbs/90_report.ipynb 8
 def render_html(nb_path: Path, html_path: Path) -> Path:

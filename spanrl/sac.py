@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .envs import EnsembleEnvs, env_info, evaluate
-from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob
+from .envs import EnsembleEnvs, env_info, record_evaluation
+from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
 
 # %% auto 0
 __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'train_sac']
@@ -42,8 +42,7 @@ class SACConfig:
     def validate(self):
         "Refuse bad values (and discrete-action environments) before anything is built or trained."
         for name in ('total_steps', 'buffer_size', 'batch_size', 'policy_frequency', 'eval_every', 'eval_episodes'):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1: raise ValueError(f"SAC {name} must be a positive integer, got {v!r}")
+            check_positive_int(f"SAC {name}", getattr(self, name))
         if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
             raise ValueError(f"SAC learning_starts must be a non-negative integer, got {self.learning_starts!r}")
         for name in ('policy_lr', 'q_lr', 'tau'):
@@ -164,10 +163,7 @@ def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True) -> dict:
                 for p, pt in zip(ag.q.parameters(), ag.q_target.parameters()): pt.lerp_(p, cfg.tau)
             if not torch.isfinite(q_loss): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
         if step % cfg.eval_every == 0 or step == cfg.total_steps:
-            rets = evaluate(ag.deterministic, cfg.env_id, seeds, cfg.eval_episodes)
-            curve.append((step, rets.mean(1).tolist()))
-            bar.set_postfix_str('eval ' + ' '.join(f'{v:.0f}' for v in curve[-1][1]))
-            if log: log(f"step {step}: eval return per seed {[round(v, 1) for v in curve[-1][1]]}")
+            record_evaluation(curve, step, ag.deterministic, cfg.env_id, seeds, cfg.eval_episodes, bar, log)
     envs.close()
     wall = time.perf_counter() - t0
     return dict(algo='sac', config=asdict(cfg), seeds=seeds, curve=curve, final=curve[-1][1], train_returns=train_returns,
