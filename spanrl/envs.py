@@ -68,8 +68,9 @@ class EnsembleEnvs:
     def _t(self, x) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(self.E, self.N, *np.shape(x)[1:])
 
-    def reset(self) -> torch.Tensor:
-        obs, _ = self.envs.reset(seed=env_seeds(self.seeds, self.N))
+    def reset(self, offset: int = 0) -> torch.Tensor:
+        "Reset every copy; a non-zero `offset` shifts the seeds (a resumed run must not replay its first episodes)."
+        obs, _ = self.envs.reset(seed=[s + offset for s in env_seeds(self.seeds, self.N)])
         return self._t(obs)
 
     def step(self, actions: torch.Tensor):

@@ -9,11 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 from .records import atomic_write_bytes, atomic_write_json, check_scale
 
 # %% auto 0
 __all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key',
-           'reproduction', 'plan', 'run_reproduction', 'render_html', 'build_report', 'render_readme', 'main']
+           'reproduction', 'plan', 'run_reproduction', 'render_html', 'build_report', 'render_readme', 'forge_command',
+           'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -137,8 +140,16 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     return body.strip() + '\n'
 
 # %% ../nbs/90_report.ipynb 12
+def forge_command(action: str, target: str, steps: int, threads: int | None = None):
+    "The forge from the shell: `train` (resumes), `select` (writes recipe.json), `build` (a dataset id)."
+    from spanrl import forge
+    if threads: torch.set_num_threads(threads)
+    if action == 'train': forge.train_behaviour(target, total_steps=steps)
+    elif action == 'select': forge.select_checkpoints(target)
+    else: print(forge.build(target))
+
 def main(argv=None):
-    "`spanrl report [--scale S] [--out DIR] [--only NAME ...] [--force]`, and `spanrl readme`."
+    "`spanrl report [--scale S] [--out DIR] [--only NAME ...] [--force]`, `spanrl forge ...`, `spanrl readme`."
     p = argparse.ArgumentParser(prog='spanrl', description='spanrl reproductions and report')
     sub = p.add_subparsers(dest='cmd', required=True)
     r = sub.add_parser('report', help='run the reproductions and render report/index.html')
@@ -147,12 +158,18 @@ def main(argv=None):
     r.add_argument('--only', nargs='*', choices=sorted(REPRODUCTIONS), help='reproductions to run (default: all)')
     r.add_argument('--seed', type=int, default=0)
     r.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
+    f = sub.add_parser('forge', help='train behaviour policies and build offline datasets (nbs/09_forge)')
+    f.add_argument('action', choices=('train', 'select', 'build'))
+    f.add_argument('target', help="environment (train, select: halfcheetah | hopper | walker2d) or dataset id (build)")
+    f.add_argument('--steps', type=int, default=1_000_000, help='behaviour training steps (train)')
+    f.add_argument('--threads', type=int, default=None, help='torch CPU threads (train; 1 lets two trainings share 2 cores)')
     rd = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
     rd.add_argument('--nb', default='nbs/index.ipynb'); rd.add_argument('--out', default='README.md')
     a = p.parse_args(argv)
     try:
         if a.cmd == 'report': build_report(a.scale, a.out, a.only, a.seed, a.force)
+        elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads)
         else: atomic_write_bytes(a.out, render_readme(a.nb).encode())
-    except (RuntimeError, ValueError, FileNotFoundError) as e:
+    except (RuntimeError, ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError
         print(f"spanrl: error: {e}", file=sys.stderr); return 1
     return 0

@@ -16,7 +16,7 @@ from .envs import EnsembleEnvs, env_info, record_evaluation
 from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
 
 # %% auto 0
-__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'train_sac']
+__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SACTrainer', 'train_sac']
 
 # %% ../nbs/07_sac.ipynb 5
 @dataclass
@@ -108,64 +108,118 @@ class EnsembleReplay:
         return tuple(gather_members(x, idx) for x in (self.obs, self.act, self.rew, self.next_obs, self.term))
 
 # %% ../nbs/07_sac.ipynb 10
+class SACTrainer:
+    """The SAC loop as an object whose whole state (networks, optimisers, replay, generators, counters) can be saved
+    between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it."""
+    def __init__(self, cfg: SACConfig, seeds):
+        self.cfg, self.seeds, self.info = cfg.validate(), list(seeds), env_info(cfg.env_id)
+        E, info = len(self.seeds), self.info
+        self.ag = SACAgent(info, cfg.arch, cfg.net, self.seeds)
+        self.q_opt = torch.optim.Adam(self.ag.q.parameters(), lr=cfg.q_lr)
+        self.pi_opt = torch.optim.Adam(self.ag.actor.parameters(), lr=cfg.policy_lr)
+        self.a_opt = torch.optim.Adam([self.ag.log_alpha], lr=cfg.q_lr)
+        self.target_entropy = -float(info.act_dim)
+        self.rb = EnsembleReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, info.act_dim)
+        self.alpha = torch.full((E,), cfg.alpha)
+        self.step, self.updates, self.wall = 0, 0, 0.0
+        self.curve, self.train_returns = [], [[] for _ in range(E)]
+        self.envs = None
+
+    def update(self, step: int):
+        "One critic step; every `policy_frequency` steps as many actor (and temperature) steps; then Polyak targets."
+        cfg, ag = self.cfg, self.ag
+        o, a, rw, o2, d = self.rb.sample(ag.gens, cfg.batch_size)
+        with torch.no_grad():
+            a2, logp2 = ag.pi(o2)
+            q_next = ag.q_values(ag.q_target, o2, a2).min(1).values - self.alpha[:, None] * logp2
+            y = rw + cfg.gamma * (1 - d) * q_next
+        q = ag.q_values(ag.q, o, a)
+        q_loss = ((q - y[:, None]) ** 2).mean(2).sum()  # mse of critic 1 + critic 2, summed over members
+        self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
+        self.updates += 1
+        if step % cfg.policy_frequency == 0:
+            for _ in range(cfg.policy_frequency):  # delayed, compensated updates (TD3 style), as CleanRL
+                pa, logp = ag.pi(o)
+                qp = ag.q_values(ag.q, o, pa).min(1).values
+                pi_loss = (self.alpha[:, None] * logp - qp).mean(1).sum()
+                self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
+                if cfg.autotune:
+                    with torch.no_grad(): _, logp = ag.pi(o)
+                    a_loss = (-ag.log_alpha.exp()[:, None] * (logp + self.target_entropy)).mean(1).sum()
+                    self.a_opt.zero_grad(set_to_none=True); a_loss.backward(); self.a_opt.step()
+                    self.alpha = ag.log_alpha.exp().detach()
+        with torch.no_grad():
+            for p, pt in zip(ag.q.parameters(), ag.q_target.parameters()): pt.lerp_(p, cfg.tau)
+        if not torch.isfinite(q_loss): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
+
+    def run(self, until: int | None = None, every: int | None = None, callback=None, log=None, progress: bool = True):
+        "Step the environments and learn up to step `until` (default: `total_steps`); `callback(self)` every `every` steps."
+        cfg, ag, info, E = self.cfg, self.ag, self.info, len(self.seeds)
+        until = cfg.total_steps if until is None else min(until, cfg.total_steps)
+        if self.envs is None:  # fresh start, or the first call after a restore: new episodes from shifted seeds
+            self.envs = EnsembleEnvs(cfg.env_id, self.seeds, 1)
+            self.obs, self.ep_ret = self.envs.reset(offset=self.step), torch.zeros(E, 1)
+        from tqdm.auto import tqdm
+        bar = tqdm(range(self.step + 1, until + 1), desc=f'SAC {cfg.arch} {cfg.env_id} x{E}', unit='step',
+                   disable=not progress, mininterval=2)
+        t0 = time.perf_counter()
+        for step in bar:
+            with torch.no_grad():
+                if step <= cfg.learning_starts:  # uniform random actions, from each member's generator
+                    u = member_noise(ag.gens, (1, info.act_dim), 'uniform')
+                    act = ag.bias + ag.scale * (2 * u - 1)
+                else: act, _ = ag.pi(self.obs)
+            next_obs, r, term, trunc, inf = self.envs.step(act)
+            self.rb.add(self.obs, act, r, self.envs.final_obs(next_obs, term | trunc, inf), term)
+            self.ep_ret += r
+            for e in torch.nonzero((term | trunc)[:, 0]).flatten().tolist():
+                self.train_returns[e].append((step, self.ep_ret[e, 0].item()))
+            self.ep_ret *= ~(term | trunc)
+            self.obs, self.step = next_obs, step
+            if step > cfg.learning_starts: self.update(step)
+            if step % cfg.eval_every == 0 or step == cfg.total_steps:
+                record_evaluation(self.curve, step, ag.deterministic, cfg.env_id, self.seeds, cfg.eval_episodes, bar, log)
+            if callback is not None and every and step % every == 0:
+                self.wall += time.perf_counter() - t0; t0 = time.perf_counter()
+                callback(self)
+        self.wall += time.perf_counter() - t0
+        return self
+
+    def close(self):
+        if self.envs is not None: self.envs.close(); self.envs = None
+
+    def state_dict(self) -> dict:
+        "Everything needed to continue bit-for-bit in the learner (the environments restart with new episodes)."
+        n = self.rb.size
+        return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve,
+                    train_returns=self.train_returns, alpha=self.alpha, agent=self.ag.state_dict(),
+                    gens=[g.get_state() for g in self.ag.gens],
+                    opts=[o.state_dict() for o in (self.q_opt, self.pi_opt, self.a_opt)],
+                    replay=dict(pos=self.rb.pos, size=n, **{k: getattr(self.rb, k)[:, :n].clone()
+                                                             for k in ('obs', 'act', 'rew', 'next_obs', 'term')}))
+
+    def load_state_dict(self, sd: dict):
+        self.close()
+        self.step, self.updates, self.wall, self.curve = sd['step'], sd['updates'], sd['wall'], sd['curve']
+        self.train_returns, self.alpha = sd['train_returns'], sd['alpha']
+        self.ag.load_state_dict(sd['agent'])
+        for g, s in zip(self.ag.gens, sd['gens']): g.set_state(s)
+        for o, s in zip((self.q_opt, self.pi_opt, self.a_opt), sd['opts']): o.load_state_dict(s)
+        rp = sd['replay']
+        for k in ('obs', 'act', 'rew', 'next_obs', 'term'): getattr(self.rb, k)[:, :rp['size']] = rp[k]
+        self.rb.pos, self.rb.size = rp['pos'], rp['size']
+        return self
+
+    def result(self) -> dict:
+        cfg = self.cfg
+        return dict(algo='sac', config=asdict(cfg), seeds=self.seeds, curve=self.curve, final=self.curve[-1][1],
+                    train_returns=self.train_returns, wall_clock_s=self.wall, steps_per_s=self.step / max(self.wall, 1e-9),
+                    updates=self.updates, params=dict(actor=count_params(self.ag.actor), critic=count_params(self.ag.q)),
+                    agent=self.ag)
+
 def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True) -> dict:
     "Train one SAC agent per seed as one ensemble; returns curves, final evaluation, throughput and parameter counts."
-    cfg.validate()
-    seeds, info = list(seeds), env_info(cfg.env_id)
-    E = len(seeds)
-    envs = EnsembleEnvs(cfg.env_id, seeds, 1)
-    ag = SACAgent(info, cfg.arch, cfg.net, seeds)
-    q_opt = torch.optim.Adam(ag.q.parameters(), lr=cfg.q_lr)
-    pi_opt = torch.optim.Adam(ag.actor.parameters(), lr=cfg.policy_lr)
-    a_opt = torch.optim.Adam([ag.log_alpha], lr=cfg.q_lr)
-    target_entropy = -float(info.act_dim)
-    rb = EnsembleReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, info.act_dim)
-    obs, curve, t0, updates = envs.reset(), [], time.perf_counter(), 0
-    ep_ret, train_returns = torch.zeros(E, 1), [[] for _ in range(E)]
-    alpha = torch.full((E,), cfg.alpha)
-    from tqdm.auto import tqdm
-    bar = tqdm(range(1, cfg.total_steps + 1), desc=f'SAC {cfg.arch} {cfg.env_id} x{E}', unit='step', disable=not progress, mininterval=2)
-    for step in bar:
-        with torch.no_grad():
-            if step <= cfg.learning_starts:  # uniform random actions, from each member's generator
-                u = member_noise(ag.gens, (1, info.act_dim), 'uniform')
-                act = ag.bias + ag.scale * (2 * u - 1)
-            else: act, _ = ag.pi(obs)
-        next_obs, r, term, trunc, inf = envs.step(act)
-        rb.add(obs, act, r, envs.final_obs(next_obs, term | trunc, inf), term)
-        ep_ret += r
-        for e in torch.nonzero((term | trunc)[:, 0]).flatten().tolist():
-            train_returns[e].append((step, ep_ret[e, 0].item()))
-        ep_ret *= ~(term | trunc)
-        obs = next_obs
-        if step > cfg.learning_starts:
-            o, a, rw, o2, d = rb.sample(ag.gens, cfg.batch_size)
-            with torch.no_grad():
-                a2, logp2 = ag.pi(o2)
-                q_next = ag.q_values(ag.q_target, o2, a2).min(1).values - alpha[:, None] * logp2
-                y = rw + cfg.gamma * (1 - d) * q_next
-            q = ag.q_values(ag.q, o, a)
-            q_loss = ((q - y[:, None]) ** 2).mean(2).sum()  # mse of critic 1 + critic 2, summed over members
-            q_opt.zero_grad(set_to_none=True); q_loss.backward(); q_opt.step()
-            updates += 1
-            if step % cfg.policy_frequency == 0:
-                for _ in range(cfg.policy_frequency):  # delayed, compensated updates (TD3 style), as CleanRL
-                    pa, logp = ag.pi(o)
-                    qp = ag.q_values(ag.q, o, pa).min(1).values
-                    pi_loss = (alpha[:, None] * logp - qp).mean(1).sum()
-                    pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); pi_opt.step()
-                    if cfg.autotune:
-                        with torch.no_grad(): _, logp = ag.pi(o)
-                        a_loss = (-ag.log_alpha.exp()[:, None] * (logp + target_entropy)).mean(1).sum()
-                        a_opt.zero_grad(set_to_none=True); a_loss.backward(); a_opt.step()
-                        alpha = ag.log_alpha.exp().detach()
-            with torch.no_grad():
-                for p, pt in zip(ag.q.parameters(), ag.q_target.parameters()): pt.lerp_(p, cfg.tau)
-            if not torch.isfinite(q_loss): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
-        if step % cfg.eval_every == 0 or step == cfg.total_steps:
-            record_evaluation(curve, step, ag.deterministic, cfg.env_id, seeds, cfg.eval_episodes, bar, log)
-    envs.close()
-    wall = time.perf_counter() - t0
-    return dict(algo='sac', config=asdict(cfg), seeds=seeds, curve=curve, final=curve[-1][1], train_returns=train_returns,
-                wall_clock_s=wall, steps_per_s=cfg.total_steps / wall, updates=updates,
-                params=dict(actor=count_params(ag.actor), critic=count_params(ag.q)), agent=ag)
+    tr = SACTrainer(cfg, seeds)
+    try: tr.run(log=log, progress=progress)
+    finally: tr.close()
+    return tr.result()

@@ -1,0 +1,101 @@
+"Datasets: the loader's fallback chain, validation errors, atomic builds, corrupt files, and the committed forge recipe."
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spanrl import data, forge
+from spanrl.data import DatasetError, Transitions, load, dataset_id, dataset_path, write_dataset, checksum, read_episodes
+
+@pytest.fixture
+def minari_root(tmp_path, monkeypatch):
+    monkeypatch.setenv('MINARI_DATASETS_PATH', str(tmp_path / 'datasets'))
+    return tmp_path / 'datasets'
+
+def hopper_episodes(n=300, seed=0):
+    return forge.rollout(None, 'Hopper-v5', n, seed=seed, n_envs=2)
+
+def test_unknown_ids_fail_fast_with_what_was_tried(minari_root):
+    t0 = time.perf_counter()
+    with pytest.raises(DatasetError) as e: load('someone/hopper/medium-v0', remote_timeout=2)
+    msg = str(e.value)
+    assert 'local: no' in msg and 'remote:' in msg and 'forge: no recipe' in msg
+    assert time.perf_counter() - t0 < 10
+    with pytest.raises(DatasetError, match='no recipe for spanrl/ant/medium-v0'): load('spanrl/ant/medium-v0')
+    with pytest.raises(DatasetError, match='malformed dataset id'): load('hopper-medium-v2')
+
+def test_random_dataset_builds_loads_and_normalises(minari_root):
+    ds = load('spanrl/hopper/random-2k-v0', progress=False)
+    assert ds.total_steps == 2_000
+    facts = data.dataset_facts('spanrl/hopper/random-2k-v0')
+    assert facts['transitions'] == 2_000 and facts['checksum'] == checksum(read_episodes(ds))
+    assert facts['d4rl_ref'] == list(data.D4RL_REF['hopper'])
+    tr = Transitions.from_minari(ds, normalize=True)
+    assert abs(tr.obs.mean().item()) < 1e-4 and tr.term.sum() > 0  # random hopper falls: terminations are kept
+    score = data.normalized_score('hopper', tr.episode_returns.mean())
+    assert -5 < score < 5  # a uniform policy scores about 0 on D4RL's scale
+
+@pytest.mark.parametrize('field,edit,msg', [
+    ('rewards', lambda ep: ep['rewards'].__setitem__(3, np.inf), "field 'rewards' has 1 non-finite"),
+    ('observations', lambda ep: ep.__setitem__('observations', ep['observations'][:-1]), "field 'observations' has length"),
+    ('actions', lambda ep: ep.__setitem__('actions', ep['actions'][:, :2]), "field 'actions' has shape"),
+])
+def test_bad_episodes_are_refused_naming_the_field(minari_root, field, edit, msg):
+    eps = hopper_episodes()
+    edit(eps[0])
+    with pytest.raises(DatasetError, match=msg): write_dataset('spanrl/hopper/bad-v0', eps, 'Hopper-v5', {})
+    assert not dataset_path('spanrl/hopper/bad-v0').exists()
+
+def test_wrong_observation_space_is_refused(minari_root):
+    with pytest.raises(DatasetError, match='the environment needs width 17'):
+        write_dataset('spanrl/halfcheetah/bad-v0', hopper_episodes(), 'HalfCheetah-v5', {})
+
+def test_interrupted_build_leaves_nothing_that_loads(minari_root, monkeypatch):
+    import minari
+    def dies(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(minari, 'create_dataset_from_buffers', dies)
+    with pytest.raises(KeyboardInterrupt): write_dataset('spanrl/hopper/cut-v0', hopper_episodes(), 'Hopper-v5', {})
+    assert not dataset_path('spanrl/hopper/cut-v0').exists()
+    assert not list((minari_root.parent / '.datasets-staging').glob('*/**/*.hdf5'))
+
+def test_killed_build_process_leaves_nothing_that_loads(minari_root):
+    code = ("import os, signal, minari; from spanrl import forge; "
+            "orig = minari.create_dataset_from_buffers\n"
+            "def kill(*a, **k): orig(*a, **k); os.kill(os.getpid(), signal.SIGKILL)\n"
+            "minari.create_dataset_from_buffers = kill; forge.build('spanrl/hopper/random-2k-v0', progress=False)")
+    r = subprocess.run([sys.executable, '-c', code], env=dict(os.environ), capture_output=True, timeout=300)
+    assert r.returncode != 0
+    assert not dataset_path('spanrl/hopper/random-2k-v0').exists()
+    assert load('spanrl/hopper/random-2k-v0', progress=False).total_steps == 2_000  # and a rebuild works
+
+def test_truncated_or_edited_files_are_caught(minari_root):
+    load('spanrl/hopper/random-2k-v0', progress=False)
+    h5 = next(dataset_path('spanrl/hopper/random-2k-v0').rglob('*.hdf5'))
+    h5.write_bytes(h5.read_bytes()[: h5.stat().st_size // 2])
+    with pytest.raises(DatasetError, match='unreadable or corrupt.*delete'): load('spanrl/hopper/random-2k-v0')
+
+def test_edited_data_fails_its_checksum(minari_root):
+    load('spanrl/hopper/random-2k-v0', progress=False)
+    facts_file = dataset_path('spanrl/hopper/random-2k-v0') / 'spanrl.json'
+    facts = json.loads(facts_file.read_text()); facts['checksum'] = '0' * 64
+    facts_file.write_text(json.dumps(facts))
+    with pytest.raises(DatasetError, match='does not match its checksum'): load('spanrl/hopper/random-2k-v0')
+
+def test_agent_with_other_action_space_is_refused(minari_root):
+    from spanrl.envs import env_info
+    tr = Transitions.from_minari(load('spanrl/hopper/random-2k-v0', progress=False))
+    with pytest.raises(DatasetError, match='Walker2d-v5 has 17 and 6'): tr.check_env(env_info('Walker2d-v5'))
+
+COMMITTED = forge.forge_dir() / 'hopper' / 'checksums.json'
+
+@pytest.mark.skipif(not COMMITTED.exists(), reason='no committed hopper behaviour checkpoints yet')
+def test_fresh_build_from_committed_checkpoint_matches_its_checksum(minari_root):
+    want = json.loads(COMMITTED.read_text())
+    ds_id = dataset_id('hopper', 'medium', 20_000)
+    load(ds_id, progress=False)
+    assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
