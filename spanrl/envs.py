@@ -5,6 +5,7 @@
 # %% ../nbs/05_envs.ipynb 3
 from __future__ import annotations
 import difflib
+import functools
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -34,6 +35,7 @@ def check_env_id(env_id: str) -> str:
     raise ValueError(f"unknown environment id {env_id!r}: gymnasium has no such environment registered{hint} "
                      f"(MuJoCo tasks need `pip install gymnasium[mujoco]`)")
 
+@functools.lru_cache(maxsize=None)  # every evaluation builds EnsembleEnvs, which asks; one gym.make per id is enough
 def env_info(env_id: str) -> EnvInfo:
     "Observation and action facts of `env_id`; refuses ids gymnasium does not know, and non-vector observations."
     env = gym.make(check_env_id(env_id))
