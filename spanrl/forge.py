@@ -156,8 +156,10 @@ def select_checkpoints(env: str, out: Path | None = None, ref_episodes: int = 20
     before = [r for r in rows if r['step'] < best['step']] or [best]
     medium = min(before, key=lambda r: abs(r['stochastic_return'] - target))
     replay = [r['step'] for r in rows if r['step'] <= medium['step']]
-    for s in sorted({best['step'], medium['step'], *replay}):
-        shutil.copy2(home / 'run' / f'actor-{s:07d}.pt', home / f'actor-{s:07d}.pt')
+    keep = {f'actor-{s:07d}.pt' for s in {best['step'], medium['step'], *replay}}
+    for name in keep: shutil.copy2(home / 'run' / name, home / name)
+    for stale in home.glob('actor-*.pt'):  # from an earlier selection
+        if stale.name not in keep: stale.unlink()
     shutil.copy2(home / 'run' / 'log.jsonl', home / 'log.jsonl')
     env_id = ENV_IDS[env]
     expert_net, ck = load_actor(home / f"actor-{best['step']:07d}.pt")

@@ -43,6 +43,8 @@ REPRODUCTIONS = {
                                             + [dict(algo=a, env_id=e, arch=arch, size='small') for a, e in ROBUSTNESS_TASKS[scale]
                                                for arch in ('mlp', 'span')]
                                             + (ABLATION if scale == 'paper' else [])),
+    'datasets': dict(notebook='datasets.ipynb', paper='D4RL', title="The forge's behaviour policies and D4RL-style datasets",
+                     sweep=lambda scale: [dict(env=e) for e in ('halfcheetah', 'hopper', 'walker2d')]),
 }
 
 def repro_dir() -> Path:

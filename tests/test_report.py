@@ -1,5 +1,6 @@
 "End to end: reproduction notebooks through papermill into a rendered report, with resume and failures."
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ from spanrl import report
 from spanrl.records import load_records
 
 def spanrl_cli(*args, cwd):
+    "The console script, with Minari's dataset directory inside the test's folder (forged datasets stay there)."
     exe = Path(sys.executable).with_name('spanrl')
-    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+    env = dict(os.environ, MINARI_DATASETS_PATH=str(Path(cwd) / 'minari'))
+    return subprocess.run([str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 @pytest.fixture(scope='module')
 def smoke_report(tmp_path_factory):
@@ -52,6 +55,15 @@ def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
         assert r.params['actor'] > 0 and r.params['critic'] > 0 and r.metrics['steps_per_s'] > 0
     html = (out / 'index.html').read_text()
     assert 'SPAN online' in html and 'no evidence (smoke)' in html and 'held</td>' not in html
+
+def test_smoke_report_has_datasets_section(smoke_report):
+    out, _ = smoke_report
+    df = load_records(out / 'runs' / 'smoke' / 'datasets' / 'results')
+    assert sorted(df.run_id) == ['halfcheetah', 'hopper', 'walker2d']
+    for r in df.itertuples():
+        assert all(d['transitions'] in (2_000, 4_000) for d in r.metrics['datasets'])  # smoke size (medium-expert doubles)
+    html = (out / 'index.html').read_text()
+    assert 'Datasets built at scale smoke' in html and 'spanrl/hopper/random-2k-v0' in html
 
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
