@@ -22,7 +22,7 @@ from .sac import SACConfig, SACTrainer, LOG_STD_MIN, LOG_STD_MAX
 # %% auto 0
 __all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'behaviour_config', 'load_actor', 'policy_actions', 'train_behaviour',
            'rollout', 'rollout_returns', 'read_log', 'select_checkpoints', 'read_recipe', 'forge_status', 'has_recipe',
-           'replay_schedule', 'kind_episodes', 'build']
+           'replay_schedule', 'kind_episodes', 'build', 'pin_checksums']
 
 # %% ../nbs/09_forge.ipynb 6
 def forge_dir() -> Path:
@@ -246,3 +246,18 @@ def build(ds_id: str, out: Path | None = None, progress: bool = True):
                 description=f"{kind} data on {ENV_IDS[env]}, built by spanrl's forge from committed SAC checkpoints")
     write_dataset(ds_id, eps, ENV_IDS[env], meta, ref=D4RL_REF[env])
     return load_local(ds_id)
+
+# %% ../nbs/09_forge.ipynb 16
+def pin_checksums(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
+    "Build `ids` (default: medium at 20k and at D4RL's size) in a scratch Minari root; record their checksums."
+    import tempfile
+    from spanrl.data import _minari_root
+    ids = ids or [dataset_id(env, 'medium', 20_000), dataset_id(env, 'medium')]
+    home = Path(out or forge_dir() / env)
+    pins = json.loads((home / 'checksums.json').read_text()) if (home / 'checksums.json').exists() else {}
+    with tempfile.TemporaryDirectory() as tmp, _minari_root(Path(tmp)):
+        for ds_id in ids:
+            build(ds_id, out, progress)
+            pins[ds_id] = dataset_facts(ds_id)['checksum']
+    (home / 'checksums.json').write_text(json.dumps(pins, indent=1))
+    return pins

@@ -5,6 +5,7 @@
 # %% ../nbs/90_report.ipynb 3
 from __future__ import annotations
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -143,11 +144,12 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
 
 # %% ../nbs/90_report.ipynb 12
 def forge_command(action: str, target: str, steps: int, threads: int | None = None):
-    "The forge from the shell: `train` (resumes), `select` (writes recipe.json), `build` (a dataset id)."
+    "The forge from the shell: `train` (resumes), `select` (writes recipe.json), `pin` (checksums.json), `build` (an id)."
     from spanrl import forge
     if threads: torch.set_num_threads(threads)
     if action == 'train': forge.train_behaviour(target, total_steps=steps)
     elif action == 'select': forge.select_checkpoints(target)
+    elif action == 'pin': print(json.dumps(forge.pin_checksums(target), indent=1))
     else: print(forge.build(target))
 
 def main(argv=None):
@@ -161,8 +163,8 @@ def main(argv=None):
     r.add_argument('--seed', type=int, default=0)
     r.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
     f = sub.add_parser('forge', help='train behaviour policies and build offline datasets (nbs/09_forge)')
-    f.add_argument('action', choices=('train', 'select', 'build'))
-    f.add_argument('target', help="environment (train, select: halfcheetah | hopper | walker2d) or dataset id (build)")
+    f.add_argument('action', choices=('train', 'select', 'pin', 'build'))
+    f.add_argument('target', help="environment (train, select, pin: halfcheetah | hopper | walker2d) or dataset id (build)")
     f.add_argument('--steps', type=int, default=1_000_000, help='behaviour training steps (train)')
     f.add_argument('--threads', type=int, default=None, help='torch CPU threads (train; 1 lets two trainings share 2 cores)')
     rd = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
