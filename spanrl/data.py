@@ -126,7 +126,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
                 ds_id, buffers, env=env_id, eval_env=env_id, algorithm_name=meta.get('recipe', 'spanrl forge'), author='spanrl',
                 author_email='https://github.com/spanrl/spanrl/issues',
                 code_permalink='https://github.com/spanrl/spanrl', ref_min_score=None if ref is None else float(ref[0]),
-                ref_max_score=None if ref is None else float(ref[1]), description=meta.get('description'),
+                ref_max_score=None if ref is None else float(ref[1]), description=meta.get('description') or f'{ds_id}, built by spanrl',
                 data_format='hdf5')
         rets = [float(ep['rewards'].sum()) for ep in episodes]
         facts = dict(meta, dataset_id=ds_id, env_id=env_id, checksum=checksum(episodes), episodes=len(episodes),

@@ -15,9 +15,9 @@ import torch
 from .records import atomic_write_bytes, atomic_write_json, check_scale
 
 # %% auto 0
-__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key',
-           'reproduction', 'plan', 'run_reproduction', 'render_html', 'build_report', 'render_readme', 'forge_command',
-           'main']
+__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'KAN_CQL_DATASETS', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook',
+           'run_key', 'reproduction', 'plan', 'run_reproduction', 'render_html', 'build_report', 'render_readme',
+           'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -34,6 +34,17 @@ ROBUSTNESS_TASKS = {'smoke': [], 'quick': [('ppo', 'CartPole-v1')],
 # SPAN's capacity ablation: SAC on HalfCheetah-v5, nmodes x nelems at degree 2, 1M steps (paper scale only)
 ABLATION = [dict(algo='sac', env_id='HalfCheetah-v5', arch='span', nmodes=m, nelems=n) for m in (6, 10, 15) for n in (4, 6, 8)]
 
+# Offline datasets by scale (KAN-vs-MLP CQL and SPAN-IQL). Quick is empty until a CPU budget exists: one CQL update with 3x256 critics and
+# 30 sampled actions costs ~0.1-0.25 s on this 2-core CPU, so 24 runs of 10k updates would take hours.
+KAN_CQL_DATASETS = {'smoke': [('hopper', 'medium')], 'quick': [],
+                    'paper': [(e, k) for e in ('halfcheetah', 'hopper', 'walker2d')
+                              for k in ('medium', 'medium-replay', 'medium-expert')]}
+
+def _has_recipe(env: str) -> bool:
+    "Whether the forge has behaviour checkpoints for `env` (offline runs need its datasets)."
+    from spanrl.forge import read_recipe
+    return read_recipe(env) is not None
+
 REPRODUCTIONS = {
     'khronos_fit': dict(notebook='khronos_fit.ipynb', paper='KHRONOS',
                         title='Function fitting at matched parameter budgets (MLP vs SPAN vs KAN)',
@@ -46,6 +57,12 @@ REPRODUCTIONS = {
                                             + (ABLATION if scale == 'paper' else [])),
     'datasets': dict(notebook='datasets.ipynb', paper='D4RL', title="The forge's behaviour policies and D4RL-style datasets",
                      sweep=lambda scale: [dict(env=e) for e in ('halfcheetah', 'hopper', 'walker2d')]),
+    'kan_cql': dict(notebook='kan_cql.ipynb', paper='KAN-CQL', title='KAN vs MLP actors and critics in CQL',
+                    sweep=lambda scale: [dict(env=e, kind=k, actor=a, critic=c) for e, k in KAN_CQL_DATASETS[scale]
+                                         for a in ('mlp', 'kan') for c in ('mlp', 'kan') if _has_recipe(e)]),
+    'span_offline': dict(notebook='span_offline.ipynb', paper='SPAN', title='SPAN vs MLP in IQL (offline)',
+                         sweep=lambda scale: [dict(env=e, kind=k, arch=a) for e, k in KAN_CQL_DATASETS[scale]
+                                              for a in ('mlp', 'span') if _has_recipe(e)]),
 }
 
 def repro_dir() -> Path:
