@@ -145,7 +145,10 @@ def rollout_returns(policy, env_id: str, episodes: int, seed: int, stochastic: b
 def read_log(env: str, out: Path | None = None) -> list:
     p = Path(out or forge_dir() / env) / 'run' / 'log.jsonl'
     if not p.exists(): raise DatasetError(f"no behaviour training log for {env} at {p}; run spanrl.forge.train_behaviour('{env}')")
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    rows = {}
+    for line in p.read_text().splitlines():  # a run killed between its log line and its state save repeats steps:
+        if line.strip(): r = json.loads(line); rows[r['step']] = r  # the last line of a step describes its actor file
+    return [rows[k] for k in sorted(rows)]
 
 def select_checkpoints(env: str, out: Path | None = None, ref_episodes: int = 20, log=print) -> dict:
     "Pick expert, medium and the medium-replay windows from the training log; measure reference returns; write `recipe.json`."
