@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SCALE ?= quick
 STAMP := $(VENV)/.installed
 
-.PHONY: report test venv sync bench freeze clean
+.PHONY: report test venv sync bench bench-offline freeze clean
 
 report: $(STAMP)
 	$(VENV)/bin/spanrl report --scale $(SCALE) --out report
@@ -36,6 +36,12 @@ sync: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/layers.py --out bench/results/layers-cpu
+
+# The peer library lives in bench/.peers (pip --target): d3rlpy pins gymnasium 1.0, so it is not installed into .venv.
+bench-offline: $(STAMP)
+	test -d bench/.peers || $(PY) -m pip install -q --target bench/.peers --no-deps d3rlpy==2.8.1 gym==0.26.2 gym-notices \
+	  structlog colorama dataclasses-json marshmallow typing-inspect mypy-extensions scikit-learn threadpoolctl joblib narwhals
+	$(PY) bench/offline_throughput.py | tee bench/results/offline-throughput-cpu.md
 
 freeze: $(STAMP)
 	( echo '# Exact versions that `make` installs (pip install -c constraints.txt). Regenerate with `make freeze`.'; \

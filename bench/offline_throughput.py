@@ -1,0 +1,97 @@
+"""Offline update throughput on this machine: gradient updates per second of spanrl's IQL and CQL with MLP, SPAN and
+KAN networks, at E seeds stacked, against d3rlpy's IQL and CQL measured in the same run.
+
+    make bench-offline        # installs d3rlpy into bench/.peers (pip --target, not a package dependency), then runs
+    .venv/bin/python bench/offline_throughput.py [--updates 200] [--ensembles 1 4] [--repeats 3]
+
+Every learner trains on the same synthetic hopper-shaped data (11-d states, 3-d actions, 100k transitions), batch
+256, 2x256 networks for both libraries (d3rlpy's default; CORL's CQL uses 3x256), 10 sampled actions in CQL.
+Times exclude evaluation. Each figure is the median of `repeats` interleaved timings. Aggregate updates/s counts
+every member's update; d3rlpy trains one seed per process, so its E-seed figure is its single-seed rate.
+"""
+import argparse, statistics, sys, time
+from pathlib import Path
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / '.peers'))
+
+from spanrl.data import Transitions
+from spanrl.offline import IQL, IQLConfig
+from spanrl.cql import CQL, CQLConfig
+
+NETS = {'mlp': dict(arch='mlp', hidden=[256, 256]), 'span': dict(arch='span', nmodes=10, nelems=6, degree=2),
+        'kan': dict(arch='kan', hidden=[32, 32])}
+OBS, ACT, N = 11, 3, 100_000
+
+def synthetic(seed=0):
+    rng = np.random.default_rng(seed)
+    T = 1000
+    eps = [dict(observations=rng.normal(size=(T + 1, OBS)).astype('f4'), actions=rng.uniform(-1, 1, (T, ACT)).astype('f4'),
+                rewards=rng.normal(size=T).astype('f4'), terminations=np.r_[np.zeros(T - 1), 1].astype(bool),
+                truncations=np.zeros(T, bool)) for _ in range(N // T)]
+    return eps
+
+def spanrl_timer(algo, arch, E, data, updates):
+    cfg = (IQLConfig if algo == 'iql' else CQLConfig)(dataset='spanrl/hopper/medium-v0', steps=10 ** 6, actor=NETS[arch], critic=NETS[arch])
+    learner = (IQL if algo == 'iql' else CQL)(cfg, OBS, ACT, 1.0, list(range(E)))
+    def run():
+        for _ in range(10): learner.update(data.sample(learner.gens, 256))  # warm-up
+        t = time.perf_counter()
+        for _ in range(updates): learner.update(data.sample(learner.gens, 256))
+        return E * updates / (time.perf_counter() - t)
+    return run
+
+def d3rlpy_timer(algo, eps, updates):
+    import d3rlpy
+    obs = np.concatenate([e['observations'][:-1] for e in eps]); act = np.concatenate([e['actions'] for e in eps])
+    rew = np.concatenate([e['rewards'] for e in eps]); term = np.concatenate([e['terminations'] for e in eps])
+    ds = d3rlpy.dataset.MDPDataset(obs, act, rew, term)
+    cfg = (d3rlpy.algos.IQLConfig(batch_size=256) if algo == 'iql'
+           else d3rlpy.algos.CQLConfig(batch_size=256, n_action_samples=10))
+    agent = cfg.create(device='cpu:0'); agent.build_with_dataset(ds)
+    def run():
+        t = time.perf_counter()
+        agent.fit(ds, n_steps=updates, n_steps_per_epoch=updates, show_progress=False, save_interval=10 ** 9,
+                  logger_adapter=d3rlpy.logging.NoopAdapterFactory())
+        return updates / (time.perf_counter() - t)
+    return run
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--updates', type=int, default=200)
+    p.add_argument('--ensembles', type=int, nargs='+', default=[1, 4])
+    p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--algos', nargs='+', default=['iql', 'cql'])
+    a = p.parse_args()
+    try:
+        import d3rlpy, structlog
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+        have_peer = True
+    except ImportError:
+        print("d3rlpy not found: run `make bench-offline` (installs it into bench/.peers); measuring spanrl only", file=sys.stderr)
+        have_peer = False
+    eps = synthetic()
+    data = Transitions(eps)
+    lines = []
+    for algo in a.algos:
+        timers = {('d3rlpy', 'mlp', 1): d3rlpy_timer(algo, eps, a.updates)} if have_peer else {}
+        for E in a.ensembles:
+            for arch in NETS: timers[('spanrl', arch, E)] = spanrl_timer(algo, arch, E, data, a.updates // E if E > 1 else a.updates)
+        times = {k: [] for k in timers}
+        for _ in range(a.repeats):  # interleaved, so drift in machine load hits every entry alike
+            for k, run in timers.items(): times[k].append(run())
+        med = {k: statistics.median(v) for k, v in times.items()}
+        base = med.get(('d3rlpy', 'mlp', 1))
+        mlp1 = med[('spanrl', 'mlp', 1)]
+        for (lib, arch, E), v in med.items():
+            row = (f"| {algo.upper()} | {lib} | {arch.upper()} | {E} | {v:.1f} | {v / mlp1:.2f}x | "
+                   + (f"{v / base:.2f}x |" if base else "n/a |"))
+            lines.append(row); print(row, file=sys.stderr, flush=True)
+    print(f"# Offline update throughput, batch 256, torch {torch.__version__}, {torch.get_num_threads()} threads"
+          + (f", d3rlpy {d3rlpy.__version__}" if have_peer else "") +
+          "\n\n| algo | library | nets | seeds E | updates/s (all seeds) | vs spanrl MLP E=1 | vs d3rlpy |\n|---|---|---|---|---|---|---|\n"
+          + "\n".join(lines))
+
+if __name__ == '__main__':
+    main()
