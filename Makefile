@@ -7,16 +7,21 @@ PY := $(VENV)/bin/python
 SCALE ?= quick
 STAMP := $(VENV)/.installed
 
-.PHONY: report test venv sync bench bench-offline freeze clean
+.PHONY: report test venv sync bench bench-offline freeze clean browser
 
 report: $(STAMP)
 	$(VENV)/bin/spanrl report --scale $(SCALE) --out report
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/nbdev_test --path nbs --n_workers 2
 	$(PY) -m pytest tests -q -ra
 
 venv: $(STAMP)
+
+# A real browser for the report-rendering test: Debian's chromium (apt; sudo where not root).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 # Torch first and alone: pinned to the CPU wheel where one is on disk (a bare `torch` pulls a multi-GB CUDA build).
 $(STAMP): settings.ini setup.py constraints.txt

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,11 +14,12 @@ from pathlib import Path
 import torch
 
 from .records import atomic_write_bytes, atomic_write_json, check_scale
+from .nets import check_positive_int
 
 # %% auto 0
 __all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'KAN_CQL_DATASETS', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook',
-           'run_key', 'reproduction', 'plan', 'run_reproduction', 'render_html', 'build_report', 'render_readme',
-           'forge_command', 'main']
+           'run_key', 'reproduction', 'select_reproductions', 'plan', 'run_reproduction', 'run_batch', 'render_html',
+           'build_report', 'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -74,14 +76,16 @@ def repro_dir() -> Path:
     return here
 
 # %% ../nbs/90_report.ipynb 6
-def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = None) -> Path:
-    "Execute `src` with papermill into `dst` atomically; a failed run raises and leaves its partial notebook as `*.failed.ipynb`."
+def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = None, log_file: Path | None = None) -> Path:
+    """Execute `src` with papermill into `dst` atomically; a failed run raises and leaves its partial notebook as
+    `*.failed.ipynb`. With `log_file`, everything the notebook prints goes there as it runs."""
     import papermill as pm
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.stem}.running.ipynb")
+    out = open(log_file, 'w') if log_file else None
     try:
-        pm.execute_notebook(str(src), str(tmp), parameters=parameters, kernel_name='python3',
-                            progress_bar=False, cwd=str(cwd or src.parent))
+        pm.execute_notebook(str(src), str(tmp), parameters=parameters, kernel_name='python3', progress_bar=False,
+                            cwd=str(cwd or src.parent), log_output=out is not None, stdout_file=out, stderr_file=out)
     except Exception as e:
         failed = dst.with_name(f"{dst.stem}.failed.ipynb")
         if not tmp.exists():  # papermill gave up before running a cell
@@ -89,6 +93,8 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = 
         tmp.replace(failed)
         raise RuntimeError(f"reproduction notebook {src.name} failed ({type(e).__name__}); the executed notebook with "
                            f"the traceback is {failed}") from e
+    finally:
+        if out: out.close()
     tmp.replace(dst)
     return dst
 
@@ -102,6 +108,16 @@ def reproduction(name: str) -> dict:
         raise ValueError(f"unknown reproduction {name!r}; choose from {', '.join(REPRODUCTIONS)}")
     return REPRODUCTIONS[name]
 
+def select_reproductions(papers=None) -> list[str]:
+    "Reproduction names for `--paper` values: a reproduction's name or its paper's label (case-insensitive); all if None."
+    if not papers: return list(REPRODUCTIONS)
+    names = [n for n, r in REPRODUCTIONS.items() if any(p.lower() in (n.lower(), r['paper'].lower()) for p in papers)]
+    unknown = [p for p in papers if not any(p.lower() in (n.lower(), r['paper'].lower()) for n, r in REPRODUCTIONS.items())]
+    if unknown:
+        labels = sorted({*REPRODUCTIONS, *(r['paper'] for r in REPRODUCTIONS.values())})
+        raise ValueError(f"unknown paper or reproduction {', '.join(map(repr, unknown))}; choose from {', '.join(labels)}")
+    return names
+
 def plan(names, scale: str) -> list[tuple[str, str, dict]]:
     "Every run of the named reproductions at `scale`: (name, run key, notebook parameters)."
     sweeps = [(n, reproduction(n)['sweep']) for n in names]
@@ -113,12 +129,62 @@ def run_reproduction(name: str, scale: str, out: Path, params: dict | None = Non
     notebook = reproduction(name)['notebook']
     params = params or {}
     run_dir = Path(out) / 'runs' / scale / name
-    done = run_dir / f"{run_key(name, params)}.ipynb"
+    key = run_key(name, params)
+    done = run_dir / f"{key}.ipynb"
     if done.exists() and not force: return done, False
     full = dict(params, scale=scale, seed=seed, out_dir=str((run_dir / 'results').resolve()))
-    return execute_notebook(repro_dir() / notebook, done, full), True
+    return execute_notebook(repro_dir() / notebook, done, full, log_file=run_dir / f"{key}.log"), True
 
 # %% ../nbs/90_report.ipynb 8
+def _run_one(name: str, key: str, params: dict, scale: str, out: str, seed: int, force: bool) -> dict:
+    "One run, as a worker process or a Ray task executes it: never raises, reports what happened."
+    t0 = time.perf_counter()
+    try:
+        path, ran = run_reproduction(name, scale, Path(out), params, seed=seed, force=force)
+        return dict(key=key, path=str(path), ran=ran, error=None, seconds=time.perf_counter() - t0)
+    except Exception as e:
+        return dict(key=key, path=None, ran=True, error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
+
+def _ray_results(calls: list):
+    "Send the runs to Ray (the cluster in RAY_ADDRESS, else a local instance) and yield results as they finish."
+    try: import ray
+    except ImportError: raise RuntimeError("the ray backend needs Ray: pip install ray") from None
+    if not ray.is_initialized(): ray.init(address=os.environ.get('RAY_ADDRESS'), log_to_driver=False)
+    task = ray.remote(num_cpus=1)(_run_one)
+    pending = [task.remote(*c) for c in calls]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
+
+def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = False, jobs: int = 1,
+              backend: str = 'local', log=print, keys=None) -> dict:
+    """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones; a failure is logged and the
+    rest go on. `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
+    only those runs. Returns the failures, {run key: error}."""
+    check_scale(scale)
+    if backend not in ('local', 'ray'): raise ValueError(f"unknown backend {backend!r}; choose local or ray")
+    check_positive_int('jobs', jobs)
+    out = Path(out).resolve()
+    runs = [r for r in plan(names, scale) if keys is None or r[1] in keys]
+    calls = [(n, k, p, scale, str(out), seed, force) for n, k, p in runs]
+    from tqdm.auto import tqdm
+    bar = tqdm(total=len(calls), desc=f'reproductions ({scale})', unit='run', file=sys.stderr)
+    if backend == 'ray': results = _ray_results(calls)
+    elif jobs == 1: results = (_run_one(*c) for c in calls)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn'))
+        results = (f.result() for f in as_completed([pool.submit(_run_one, *c) for c in calls]))
+    failures = {}
+    for r in results:
+        bar.update(); bar.set_postfix_str(r['key'])
+        if r['error']: failures[r['key']] = r['error']; log(f"{r['key']}: FAILED: {r['error']}")
+        else: log(f"{r['key']}: {'ran' if r['ran'] else 'already done, skipped'} ({r['seconds']:.0f} s) -> {r['path']}")
+    bar.close()
+    if backend == 'local' and jobs > 1: pool.shutdown()
+    return failures
+
 def render_html(nb_path: Path, html_path: Path) -> Path:
     "Render an executed notebook to a self-contained HTML page without code cells."
     from nbconvert import HTMLExporter
@@ -128,21 +194,12 @@ def render_html(nb_path: Path, html_path: Path) -> Path:
     return atomic_write_bytes(html_path, body.encode())
 
 def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, seed: int = 0, force: bool = False,
-                 log=print) -> Path:
+                 jobs: int = 1, backend: str = 'local', log=print) -> Path:
     "Run the reproductions (`names`, default all) at `scale`, then render `out/index.html` from every record found."
     check_scale(scale)
     out = Path(out).resolve()
     names = list(names or REPRODUCTIONS)
-    failures = {}
-    from tqdm.auto import tqdm
-    for name, key, params in (bar := tqdm(plan(names, scale), desc=f'reproductions ({scale})', unit='run', file=sys.stderr)):
-        bar.set_postfix_str(key)
-        t0 = time.perf_counter()
-        try:
-            path, ran = run_reproduction(name, scale, out, params, seed=seed, force=force)
-            log(f"{key}: {'ran' if ran else 'already done, skipped'} ({time.perf_counter() - t0:.0f} s) -> {path}")
-        except RuntimeError as e:
-            failures[key] = str(e); log(f"{key}: FAILED: {e}")
+    failures = run_batch(names, scale, out, seed, force, jobs, backend, log)
     report_nb = execute_notebook(repro_dir() / 'report.ipynb', out / 'report.ipynb',
                                  dict(runs_dir=str(out / 'runs'), scale=scale))
     index = render_html(report_nb, out / 'index.html')
@@ -170,7 +227,7 @@ def forge_command(action: str, target: str, steps: int, threads: int | None = No
     else: print(forge.build(target))
 
 def main(argv=None):
-    "`spanrl report [--scale S] [--out DIR] [--only NAME ...] [--force]`, `spanrl forge ...`, `spanrl readme`."
+    "`spanrl report ...`, `spanrl reproduce [--paper P ...] [--scale S] [--jobs N] [--backend local|ray]`, `spanrl forge ...`, `spanrl readme`."
     p = argparse.ArgumentParser(prog='spanrl', description='spanrl reproductions and report')
     sub = p.add_subparsers(dest='cmd', required=True)
     r = sub.add_parser('report', help='run the reproductions and render report/index.html')
@@ -184,11 +241,22 @@ def main(argv=None):
     f.add_argument('target', help="environment (train, select, pin: halfcheetah | hopper | walker2d) or dataset id (build)")
     f.add_argument('--steps', type=int, default=1_000_000, help='behaviour training steps (train)')
     f.add_argument('--threads', type=int, default=None, help='torch CPU threads (train; 1 lets two trainings share 2 cores)')
+    for cmd in (r, rp := sub.add_parser('reproduce', help='run the reproductions (no report)')):
+        if cmd is rp:
+            rp.add_argument('--paper', nargs='*', help='papers or reproductions to run (default: all)')
+            rp.add_argument('--scale', default='quick', choices=('smoke', 'quick', 'paper'))
+            rp.add_argument('--out', default='report'); rp.add_argument('--seed', type=int, default=0)
+            rp.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
+        cmd.add_argument('--jobs', type=int, default=1, help='runs at once (local backend)')
+        cmd.add_argument('--backend', default='local', choices=('local', 'ray'))
     rd = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
     rd.add_argument('--nb', default='nbs/index.ipynb'); rd.add_argument('--out', default='README.md')
     a = p.parse_args(argv)
     try:
-        if a.cmd == 'report': build_report(a.scale, a.out, a.only, a.seed, a.force)
+        if a.cmd == 'report': build_report(a.scale, a.out, a.only, a.seed, a.force, a.jobs, a.backend)
+        elif a.cmd == 'reproduce':
+            failures = run_batch(select_reproductions(a.paper), a.scale, a.out, a.seed, a.force, a.jobs, a.backend)
+            if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
         elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads)
         else: atomic_write_bytes(a.out, render_readme(a.nb).encode())
     except (RuntimeError, ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError

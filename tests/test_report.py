@@ -1,6 +1,8 @@
 "End to end: reproduction notebooks through papermill into a rendered report, with resume and failures."
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +96,26 @@ def test_failed_reproduction_is_reported_and_keeps_its_notebook(tmp_path, monkey
 def test_cli_rejects_bad_scale(tmp_path):
     r = spanrl_cli('report', '--scale', 'huge', '--out', str(tmp_path), cwd=tmp_path)
     assert r.returncode == 2 and "invalid choice: 'huge'" in r.stderr
+
+def test_report_renders_in_a_real_browser_with_its_figures(smoke_report, tmp_path):
+    """Headless Chromium (Debian's package; `make test` installs it) loads the page; a probe script appended to a copy
+    of it counts the images that decoded, and a screenshot is taken."""
+    out, _ = smoke_report
+    browser = shutil.which('chromium') or shutil.which('chromium-browser')
+    assert browser, 'chromium is not installed: `make test` installs it (apt-get install chromium)'
+    page = tmp_path / 'probe.html'
+    probe = ("<script>window.addEventListener('load', () => { const imgs = [...document.images]; "
+             "document.body.setAttribute('data-images', imgs.length); "
+             "document.body.setAttribute('data-loaded', imgs.filter(i => i.complete && i.naturalWidth > 0).length); });</script>")
+    page.write_text((out / 'index.html').read_text().replace('</body>', probe + '</body>'))
+    flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+             '--disable-component-update', '--disable-sync', f'--user-data-dir={tmp_path / "profile"}']
+    dom = subprocess.run([browser, *flags, '--virtual-time-budget=5000', '--dump-dom', page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r'data-images="(\d+)" data-loaded="(\d+)"', dom)
+    assert m, 'the page did not finish loading in Chromium'
+    assert int(m[1]) >= 3 and m[1] == m[2], f'{m[2]} of {m[1]} figures loaded'
+    shot = tmp_path / 'report.png'
+    subprocess.run([browser, *flags, '--window-size=1200,2400', f'--screenshot={shot}', (out / 'index.html').as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.stat().st_size > 50_000  # a rendered page of text, tables and figures, not a blank one
