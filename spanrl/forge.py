@@ -143,7 +143,10 @@ def rollout_returns(policy, env_id: str, episodes: int, seed: int, stochastic: b
 
 # %% ../nbs/09_forge.ipynb 12
 def read_log(env: str, out: Path | None = None) -> list:
-    p = Path(out or forge_dir() / env) / 'run' / 'log.jsonl'
+    "The training log: the live one under `run/` where training happens, else the copy committed beside the recipe."
+    home = Path(out or forge_dir() / env)
+    p = home / 'run' / 'log.jsonl'
+    if not p.exists(): p = home / 'log.jsonl'
     if not p.exists(): raise DatasetError(f"no behaviour training log for {env} at {p}; run spanrl.forge.train_behaviour('{env}')")
     rows = {}
     for line in p.read_text().splitlines():  # a run killed between its log line and its state save repeats steps:
