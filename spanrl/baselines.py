@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from .data import parse_id
-from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int
+from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
 from .offline import prepare_data, train_offline
 
 # %% auto 0
@@ -62,14 +62,12 @@ class BaselineAgent(nn.Module):
         self.actor = make_net(a.pop('arch'), obs_dim, act_dim, seeds=seeds, **a)
         self.log_std = nn.Parameter(torch.zeros(E, 1, act_dim))
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
-        self.q = make_net(c.pop('arch'), obs_dim + act_dim, 1, seeds=[s + 7919 * (j + 1) for s in seeds for j in (0, 1)], **c)
+        self.q = make_net(c.pop('arch'), obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **c)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
 
     def mean(self, obs, net=None): return torch.tanh((net or self.actor)(obs)) * self.max_action
 
-    def q_values(self, net, obs, act):
-        x = torch.cat([obs, act], -1).repeat_interleave(2, dim=0)
-        return net(x).view(self.E, 2, -1)
+    def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
     def log_prob(self, obs, act):
         return gaussian_log_prob(act, self.mean(obs), self.log_std.clamp(-20, 2).expand_as(act))
@@ -99,9 +97,7 @@ class Baseline:
         return q_loss.detach()
 
     def _polyak(self, *pairs):
-        with torch.no_grad():
-            for net, tgt in pairs:
-                for p, pt in zip(net.parameters(), tgt.parameters()): pt.lerp_(p, self.cfg.tau)
+        for net, tgt in pairs: polyak_(net, tgt, self.cfg.tau)
 
     def update(self, batch) -> dict:
         cfg, ag = self.cfg, self.ag

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from .data import parse_id
-from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int
+from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
 from .offline import prepare_data, train_offline
 
 # %% auto 0
@@ -59,7 +59,7 @@ class CQLAgent(nn.Module):
         self.E, self.A, self.max_action = E, act_dim, max_action
         a, c = dict(actor), dict(critic)
         self.actor = make_net(a.pop('arch'), obs_dim, 2 * act_dim, seeds=seeds, **a)
-        self.q = make_net(c.pop('arch'), obs_dim + act_dim, 1, seeds=[s + 7919 * (j + 1) for s in seeds for j in (0, 1)], **c)
+        self.q = make_net(c.pop('arch'), obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **c)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.zeros(E))
         self.log_alpha_prime = nn.Parameter(torch.zeros(E))
@@ -77,10 +77,7 @@ class CQLAgent(nn.Module):
     @torch.no_grad()
     def act(self, obs): return torch.tanh(self.actor(obs).chunk(2, -1)[0]) * self.max_action
 
-    def q_values(self, net, obs, act):
-        "Both critics of every member, `(E, 2, B)`."
-        x = torch.cat([obs, act], -1).repeat_interleave(2, dim=0)
-        return net(x).view(self.E, 2, -1)
+    def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
 # %% ../nbs/11_cql.ipynb 7
 class CQL:
@@ -134,8 +131,7 @@ class CQL:
         else: penalty = cfg.cql_alpha * gap.sum(1)
         q_loss = (bellman + penalty).sum()
         self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
-        with torch.no_grad():
-            for p, pt in zip(ag.q.parameters(), ag.q_target.parameters()): pt.lerp_(p, cfg.tau)
+        polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(q_loss=q_loss.detach(), pi_loss=pi_loss.detach(), cql_gap=gap.detach().mean())
 
 def train_cql(cfg: CQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:

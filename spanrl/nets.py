@@ -16,7 +16,8 @@ from .splines import bspline_basis, nbasis
 
 # %% auto 0
 __all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'check_positive_int',
-           'make_net', 'count_params', 'member_noise', 'gather_members', 'gaussian_log_prob', 'config_for_budget']
+           'make_net', 'count_params', 'member_noise', 'gather_members', 'gaussian_log_prob', 'twin_critic_seeds',
+           'twin_q', 'polyak_', 'config_for_budget']
 
 # %% ../nbs/01_nets.ipynb 6
 def _uniform(shape, bound: float) -> nn.Parameter:
@@ -248,6 +249,20 @@ def gather_members(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 def gaussian_log_prob(x, mean, log_std) -> torch.Tensor:
     "Log-density of a diagonal Gaussian, summed over the last dimension."
     return (-0.5 * ((x - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+def twin_critic_seeds(seeds) -> list[int]:
+    "Seeds of the twin critics as one 2E-member network: member 2e+j is critic j of seed e."
+    return [int(s) + 7919 * (j + 1) for s in seeds for j in (0, 1)]
+
+def twin_q(net, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    "Both critics of every member of a twin-critic network (`twin_critic_seeds`): `(E, 2, B)` from `(E, B, ...)` inputs."
+    x = torch.cat([obs, act], -1).repeat_interleave(2, dim=0)
+    return net(x).view(obs.shape[0], 2, -1)
+
+@torch.no_grad()
+def polyak_(net, target, tau: float):
+    "Move `target`'s parameters a fraction `tau` towards `net`'s, in place."
+    for p, pt in zip(net.parameters(), target.parameters()): pt.lerp_(p, tau)
 
 # %% ../nbs/01_nets.ipynb 37
 def _sized(kind, in_dim, out_dim, size, depth, cfg):

@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from .data import Transitions, load, parse_id, normalized_score, ENV_IDS, DatasetError
 from .envs import env_info, evaluate
-from .nets import make_net, count_params, gaussian_log_prob, check_positive_int
+from .nets import make_net, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
 
 # %% auto 0
 __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'IQLConfig', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent',
@@ -91,14 +91,11 @@ class IQLAgent(nn.Module):
         self.actor = make_net(a.pop('arch'), obs_dim, act_dim, seeds=seeds, **a)
         self.log_std = nn.Parameter(torch.zeros(E, 1, act_dim))
         arch = c.pop('arch')
-        self.q = make_net(arch, obs_dim + act_dim, 1, seeds=[s + 7919 * (j + 1) for s in seeds for j in (0, 1)], **c)
+        self.q = make_net(arch, obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **c)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.v = make_net(arch, obs_dim, 1, seeds=[s + 15_485_863 for s in seeds], **c)
 
-    def q_values(self, net, obs, act):
-        "Both critics of every member, `(E, 2, B)`."
-        x = torch.cat([obs, act], -1).repeat_interleave(2, dim=0)
-        return net(x).view(self.E, 2, -1)
+    def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
     def mean(self, obs): return torch.tanh(self.actor(obs)) * self.max_action
 
@@ -142,8 +139,7 @@ class IQL:
         w = torch.exp(cfg.beta * adv.detach()).clamp(max=cfg.max_weight)
         pi_loss = -(w * ag.log_prob(o, a)).mean(1).sum()
         self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step(); self.pi_sched.step()
-        with torch.no_grad():
-            for p, pt in zip(ag.q.parameters(), ag.q_target.parameters()): pt.lerp_(p, cfg.tau)
+        polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
 
 # %% ../nbs/10_offline.ipynb 14

@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
-from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
+from .nets import (make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int,
+                         twin_critic_seeds, twin_q, polyak_)
 
 # %% auto 0
 __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SACTrainer', 'train_sac']
@@ -62,7 +63,7 @@ class SACAgent(nn.Module):
         E, A = len(seeds), info.act_dim
         self.E, self.A = E, A
         self.actor = make_net(arch, info.obs_dim, 2 * A, seeds=seeds, **net)
-        self.q = make_net(arch, info.obs_dim + A, 1, seeds=[s + 7919 * (j + 1) for s in seeds for j in (0, 1)], **net)
+        self.q = make_net(arch, info.obs_dim + A, 1, seeds=twin_critic_seeds(seeds), **net)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.zeros(E))
         self.register_buffer('scale', torch.as_tensor((info.act_high - info.act_low) / 2))
@@ -83,10 +84,7 @@ class SACAgent(nn.Module):
         mean, _ = self.actor(obs).chunk(2, -1)
         return torch.tanh(mean) * self.scale + self.bias
 
-    def q_values(self, net, obs, act):
-        "Both critics of every member: `(E, 2, B)`."
-        x = torch.cat([obs, act], -1).repeat_interleave(2, dim=0)
-        return net(x).view(self.E, 2, -1)
+    def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
 # %% ../nbs/07_sac.ipynb 8
 class EnsembleReplay:
@@ -148,8 +146,7 @@ class SACTrainer:
                     a_loss = (-ag.log_alpha.exp()[:, None] * (logp + self.target_entropy)).mean(1).sum()
                     self.a_opt.zero_grad(set_to_none=True); a_loss.backward(); self.a_opt.step()
                     self.alpha = ag.log_alpha.exp().detach()
-        with torch.no_grad():
-            for p, pt in zip(ag.q.parameters(), ag.q_target.parameters()): pt.lerp_(p, cfg.tau)
+        polyak_(ag.q, ag.q_target, cfg.tau)
         if not torch.isfinite(q_loss): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
 
     def run(self, until: int | None = None, every: int | None = None, callback=None, log=None, progress: bool = True):
