@@ -12,7 +12,8 @@ import torch
 import torch.nn as nn
 
 from .data import parse_id
-from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
+from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
+                         resolve_device, member_generators, make_adam)
 from .offline import prepare_data, train_offline
 
 # %% auto 0
@@ -39,9 +40,12 @@ class CQLConfig:
     normalize_reward: bool = False
     eval_every: int = 5_000
     eval_episodes: int = 10
+    device: str = 'cpu'          # 'cpu', 'cuda[:N]' or 'auto'
+    cuda_graph: bool = True      # on a GPU, replay each update as one CUDA graph
 
     def validate(self):
         for name in ('steps', 'batch_size', 'n_actions', 'eval_every', 'eval_episodes'): check_positive_int(f"CQL {name}", getattr(self, name))
+        resolve_device(self.device)
         for name in ('actor_lr', 'critic_lr', 'tau', 'temperature'):
             if not getattr(self, name) > 0: raise ValueError(f"CQL {name} must be > 0, got {getattr(self, name)!r}")
         if self.cql_alpha < 0: raise ValueError(f"CQL cql_alpha must be >= 0, got {self.cql_alpha!r}")
@@ -53,7 +57,7 @@ class CQLConfig:
 # %% ../nbs/11_cql.ipynb 6
 class CQLAgent(nn.Module):
     "Tanh-Gaussian actor (CORL's log-std offset -1), twin critics (2E members) with targets, per-member temperature."
-    def __init__(self, obs_dim, act_dim, max_action, actor: dict, critic: dict, seeds):
+    def __init__(self, obs_dim, act_dim, max_action, actor: dict, critic: dict, seeds, device='cpu'):
         super().__init__()
         E = len(seeds)
         self.E, self.A, self.max_action = E, act_dim, max_action
@@ -63,7 +67,8 @@ class CQLAgent(nn.Module):
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.zeros(E))
         self.log_alpha_prime = nn.Parameter(torch.zeros(E))
-        self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in seeds]
+        self.gens = member_generators(seeds, device)
+        self.to(device)
 
     def pi(self, obs):
         "Reparameterised actions and log-probabilities for `(E, B, obs_dim)` states."
@@ -84,12 +89,14 @@ class CQL:
     "CQL learner: the agent, its optimisers and one `update` per minibatch."
     def __init__(self, cfg: CQLConfig, obs_dim: int, act_dim: int, max_action: float, seeds):
         self.cfg, self.seeds = cfg.validate(), list(seeds)
-        self.ag = CQLAgent(obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds)
+        self.device = dev = resolve_device(cfg.device)
+        self.ag = CQLAgent(obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds, dev)
         self.gens = self.ag.gens
-        self.q_opt = torch.optim.Adam(self.ag.q.parameters(), lr=cfg.critic_lr)
-        self.pi_opt = torch.optim.Adam(self.ag.actor.parameters(), lr=cfg.actor_lr)
-        self.a_opt = torch.optim.Adam([self.ag.log_alpha], lr=cfg.actor_lr)
-        self.ap_opt = torch.optim.Adam([self.ag.log_alpha_prime], lr=cfg.critic_lr)
+        self.q_opt = make_adam(self.ag.q.parameters(), cfg.critic_lr, dev)
+        self.pi_params = list(self.ag.actor.parameters())
+        self.pi_opt = make_adam(self.pi_params, cfg.actor_lr, dev)
+        self.a_opt = make_adam([self.ag.log_alpha], cfg.actor_lr, dev)
+        self.ap_opt = make_adam([self.ag.log_alpha_prime], cfg.critic_lr, dev)
         self.target_entropy = -float(act_dim)
 
     def _repeat(self, x, n):  # (E, B, d) -> (E, B*n, d), each row n times in a row
@@ -104,7 +111,8 @@ class CQL:
         alpha_loss = -(ag.log_alpha[:, None] * (logp.detach() + self.target_entropy)).mean(1).sum()
         alpha = ag.log_alpha.exp().detach()[:, None]
         pi_loss = (alpha * logp - ag.q_values(ag.q, o, pa).min(1).values).mean(1).sum()
-        self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
+        # only the actor's gradients: the critics' would be thrown away before their own step
+        self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(inputs=self.pi_params); self.pi_opt.step()
         self.a_opt.zero_grad(set_to_none=True); alpha_loss.backward(); self.a_opt.step()
         # Bellman target without entropy bonus
         with torch.no_grad():

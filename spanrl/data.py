@@ -18,6 +18,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from .nets import shared_generator
+
 # %% auto 0
 __all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'DatasetError', 'dataset_id', 'parse_id', 'normalized_score',
            'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'write_dataset', 'read_episodes',
@@ -242,7 +244,16 @@ class Transitions:
                                f"load the dataset recorded on {info.env_id} or build the agent for the dataset's environment")
         return self
 
+    @property
+    def device(self): return self.obs.device
+
+    def to(self, device):
+        "Move transitions and statistics to `device`, so a GPU learner samples minibatches without host copies."
+        for k in ('obs', 'next_obs', 'act', 'rew', 'term', 'trunc', 'obs_mean', 'obs_std'): setattr(self, k, getattr(self, k).to(device))
+        return self
+
     def sample(self, gens, batch: int):
-        "One minibatch per generator: `(E, batch, ...)` tensors for obs, act, rew, next_obs, term."
-        idx = torch.stack([torch.randint(len(self), (batch,), generator=g) for g in gens])
+        "One minibatch per member (`member_generators`): `(E, batch, ...)` tensors for obs, act, rew, next_obs, term."
+        if (g := shared_generator(gens)) is not None: idx = torch.randint(len(self), (len(gens), batch), generator=g, device=g.device)
+        else: idx = torch.stack([torch.randint(len(self), (batch,), generator=g) for g in gens])
         return tuple(x[idx] for x in (self.obs, self.act, self.rew, self.next_obs, self.term))

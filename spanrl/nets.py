@@ -16,8 +16,9 @@ from .splines import bspline_basis, nbasis
 
 # %% auto 0
 __all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'check_positive_int',
-           'make_net', 'count_params', 'member_noise', 'gather_members', 'gaussian_log_prob', 'twin_critic_seeds',
-           'twin_q', 'polyak_', 'config_for_budget']
+           'make_net', 'count_params', 'resolve_device', 'member_generators', 'shared_generator', 'member_noise',
+           'make_adam', 'set_lr', 'gather_members', 'gaussian_log_prob', 'twin_critic_seeds', 'twin_q', 'polyak_',
+           'config_for_budget']
 
 # %% ../nbs/01_nets.ipynb 6
 def _uniform(shape, bound: float) -> nn.Parameter:
@@ -65,7 +66,9 @@ class EnsembleNet(nn.Module):
         if x.dim() == 3 and x.shape[0] != self.ensemble:
             raise ValueError(f"{name}: input has {x.shape[0]} ensemble members in dimension 0, expected {self.ensemble} "
                              f"(input shape {tuple(x.shape)})")
-        if not _is_tracing() and not bool(torch.isfinite(x).all()):
+        # On a GPU this check would make the host wait for the device at every call; there the training loops
+        # watch their losses instead.
+        if not _is_tracing() and x.device.type == 'cpu' and not bool(torch.isfinite(x).all()):
             bad = (~torch.isfinite(x)).sum().item()
             raise ValueError(f"{name}: input contains {bad} non-finite value(s) (NaN or inf); "
                              f"check the observations or dataset that produced it")
@@ -237,10 +240,49 @@ def count_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters() if p.requires_grad) // E
 
 # %% ../nbs/01_nets.ipynb 34
+def resolve_device(device='cpu') -> torch.device:
+    "`'auto'` is the GPU when torch sees one, else the CPU; a GPU asked for where there is none is refused."
+    if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError) as e: raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from e
+    if d.type not in ('cpu', 'cuda'): raise ValueError(f"device {device!r} is not supported: use 'cpu', 'cuda', 'cuda:N' or 'auto'")
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU: "
+                         f"use device='cpu' (or 'auto'), or install a CUDA build of torch")
+    return d
+
+def member_generators(seeds, device='cpu', offset: int = 104_729) -> list:
+    """Random streams of E members, one list entry per member. On the CPU each member has its own generator, so a
+    member's draws never depend on which seeds train beside it (E seeds together equal E runs alone). On a GPU one
+    device generator serves all members: a draw for every member is one kernel, and a CUDA graph can capture it;
+    members still draw independently, but not the numbers they would draw alone."""
+    d = resolve_device(device)
+    if d.type == 'cpu': return [torch.Generator().manual_seed(int(s) + offset) for s in seeds]
+    g = torch.Generator(d).manual_seed(sum((i + 1) * 1_000_003 * int(s) for i, s in enumerate(seeds)) + offset)
+    return [g] * len(seeds)
+
+def shared_generator(gens):
+    "The device generator every member shares (GPU), or None where each member has its own (CPU)."
+    return gens[0] if len(gens) and gens[0].device.type != 'cpu' else None
+
 def member_noise(gens, shape, kind: str = 'normal') -> torch.Tensor:
     "`(len(gens), *shape)` draws, member i's from `gens[i]`: standard `normal` or `uniform` on [0, 1)."
     draw = {'normal': torch.randn, 'uniform': torch.rand}[kind]
+    if (g := shared_generator(gens)) is not None: return draw((len(gens), *shape), generator=g, device=g.device)
     return torch.stack([draw(tuple(shape), generator=g) for g in gens])
+
+def make_adam(params, lr: float, device='cpu') -> torch.optim.Adam:
+    """Adam. On a GPU its step counts and learning rate live on the device (`capturable`), so a CUDA graph can
+    replay its step and a schedule can change the rate between replays with `set_lr`."""
+    if resolve_device(device).type == 'cuda':
+        return torch.optim.Adam(params, lr=torch.tensor(float(lr), device=device), capturable=True)
+    return torch.optim.Adam(params, lr=lr)
+
+def set_lr(opt: torch.optim.Optimizer, lr: float):
+    "Set every group's learning rate, in place where it is a device tensor (a captured graph reads it there)."
+    for g in opt.param_groups:
+        if torch.is_tensor(g['lr']): g['lr'].fill_(lr)
+        else: g['lr'] = lr
 
 def gather_members(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     "Rows `idx[e]` of member e: `x` `(E, n, ...)`, `idx` `(E, m)` -> `(E, m, ...)`."

@@ -18,11 +18,12 @@ import torch.nn as nn
 
 from .data import Transitions, load, parse_id, normalized_score, ENV_IDS, DatasetError
 from .envs import env_info, evaluate
-from .nets import make_net, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
+from .nets import (make_net, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
+                         resolve_device, member_generators, shared_generator, make_adam, set_lr)
 
 # %% auto 0
 __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'IQLConfig', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent',
-           'expectile_loss', 'IQL', 'policy_fn', 'train_offline', 'train_iql']
+           'expectile_loss', 'IQL', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_offline', 'train_iql']
 
 # %% ../nbs/10_offline.ipynb 6
 @dataclass
@@ -44,9 +45,12 @@ class IQLConfig:
     normalize_reward: bool = True
     eval_every: int = 5_000
     eval_episodes: int = 10
+    device: str = 'cpu'          # 'cpu', 'cuda[:N]' or 'auto'
+    cuda_graph: bool = True      # on a GPU, replay each update as one CUDA graph
 
     def validate(self):
         for name in ('steps', 'batch_size', 'eval_every', 'eval_episodes'): check_positive_int(f"IQL {name}", getattr(self, name))
+        resolve_device(self.device)
         if not 0 < self.expectile < 1: raise ValueError(f"IQL expectile must be in (0, 1), got {self.expectile!r}")
         for name in ('actor_lr', 'critic_lr', 'value_lr', 'tau', 'beta'):
             if not getattr(self, name) > 0: raise ValueError(f"IQL {name} must be > 0, got {getattr(self, name)!r}")
@@ -115,12 +119,16 @@ class IQL:
     "IQL learner: the agent, its optimisers and one `update` per minibatch."
     def __init__(self, cfg: IQLConfig, obs_dim: int, act_dim: int, max_action: float, seeds):
         self.cfg, self.seeds = cfg.validate(), list(seeds)
-        self.ag = IQLAgent(obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds)
-        self.q_opt = torch.optim.Adam(self.ag.q.parameters(), lr=cfg.critic_lr)
-        self.v_opt = torch.optim.Adam(self.ag.v.parameters(), lr=cfg.value_lr)
-        self.pi_opt = torch.optim.Adam([*self.ag.actor.parameters(), self.ag.log_std], lr=cfg.actor_lr)
-        self.pi_sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.pi_opt, cfg.steps)
-        self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in self.seeds]
+        self.device = dev = resolve_device(cfg.device)
+        self.ag = IQLAgent(obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds).to(dev)
+        self.q_opt = make_adam(self.ag.q.parameters(), cfg.critic_lr, dev)
+        self.v_opt = make_adam(self.ag.v.parameters(), cfg.value_lr, dev)
+        self.pi_opt = make_adam([*self.ag.actor.parameters(), self.ag.log_std], cfg.actor_lr, dev)
+        self.gens = member_generators(self.seeds, dev)
+
+    def schedule(self, step: int):
+        "Cosine-decay the actor's learning rate to 0 over `steps` updates (after update `step`; outside any graph)."
+        set_lr(self.pi_opt, self.cfg.actor_lr * 0.5 * (1 + math.cos(math.pi * min(step, self.cfg.steps) / self.cfg.steps)))
 
     def update(self, batch) -> dict:
         cfg, ag = self.cfg, self.ag
@@ -138,30 +146,79 @@ class IQL:
         self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
         w = torch.exp(cfg.beta * adv.detach()).clamp(max=cfg.max_weight)
         pi_loss = -(w * ag.log_prob(o, a)).mean(1).sum()
-        self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step(); self.pi_sched.step()
+        self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
         polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
 
 # %% ../nbs/10_offline.ipynb 14
 def policy_fn(agent, data: Transitions):
-    "Deterministic actions for raw environment states `(E, n, obs_dim)`."
-    return lambda obs: agent.act((obs - data.obs_mean) / data.obs_std)
+    "Deterministic actions for raw environment states `(E, n, obs_dim)` (CPU tensors in and out, wherever the agent is)."
+    return lambda obs: agent.act((obs.to(data.device) - data.obs_mean) / data.obs_std).cpu()
+
+class GraphedUpdate:
+    """A learner's update on a fresh minibatch, replayed as one CUDA graph. The first `warmup` calls run eagerly on a
+    side stream (they create the optimiser state and let the libraries pick their kernels), the next one captures
+    the step and every call after that replays it. Sampling is inside the graph, from the learner's device
+    generator, so an update costs the host one launch. Gradients of `module` are dropped before the capture: a
+    backward pass that accumulated into a gradient from the warm-up would leave the graph reading memory it does not
+    own once that gradient is freed."""
+    def __init__(self, step_fn, gen: torch.Generator, module: nn.Module | None = None, warmup: int = 3):
+        self.step_fn, self.gen, self.module, self.warmup = step_fn, gen, module, warmup
+        self.calls, self.graph, self.out = 0, None, None
+
+    def __call__(self):
+        if self.graph is not None: self.graph.replay(); return self.out
+        if self.calls < self.warmup:
+            self.calls += 1
+            side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side): out = self.step_fn()
+            torch.cuda.current_stream().wait_stream(side)
+            return out
+        if self.module is not None: self.module.zero_grad(set_to_none=True)
+        self.graph = torch.cuda.CUDAGraph()
+        self.graph.register_generator_state(self.gen)
+        with torch.cuda.graph(self.graph): self.out = self.step_fn()
+        self.graph.replay()  # capturing records the kernels without running them
+        return self.out
+
+def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = True):
+    """One call = one update of `learner` on a fresh minibatch; the flag `finite` stays True while every loss has been
+    finite (kept on the device, so a GPU run never waits for it). On a GPU with `graph`, a `GraphedUpdate`."""
+    def step():
+        losses = learner.update(data.sample(learner.gens, learner.cfg.batch_size))
+        finite.logical_and_(torch.stack([torch.isfinite(v).all() for v in losses.values()]).all())
+        return losses
+    gen = shared_generator(learner.gens)
+    return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None and gen.device.type == 'cuda' else step
 
 def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_every: int, eval_episodes: int,
-                  env_name: str | None = None, checkpoint: str | Path | None = None, log=None, progress: bool = True) -> dict:
-    "Train `learner` (with `.update`, `.gens`, `.ag`) on `data`; returns the evaluation curve and timings."
+                  env_name: str | None = None, checkpoint: str | Path | None = None, log=None, progress: bool = True,
+                  check_every: int | None = None) -> dict:
+    """Train `learner` (with `.update`, `.gens`, `.ag`, `.cfg`; optionally `.device`, `.schedule`) on `data`; returns the
+    evaluation curve and timings. Losses are checked for NaN/inf every `check_every` updates (default: every update on
+    the CPU, every 1,000 on a GPU, where a check makes the host wait) and before every checkpoint."""
     from tqdm.auto import tqdm
-    curve, t0, last_good = [], time.perf_counter(), None
+    device = getattr(learner, 'device', torch.device('cpu'))
+    data = data.to(device)
+    check_every = check_every or (1 if device.type == 'cpu' else 1000)
+    finite = torch.ones((), dtype=torch.bool, device=device)
+    update = update_fn(learner, data, finite, getattr(learner.cfg, 'cuda_graph', False))
+    curve, t0, last_good, last_check = [], time.perf_counter(), None, 0
     bar = tqdm(range(1, steps + 1), desc=f'{type(learner).__name__} x{len(seeds)}', unit='update', disable=not progress, mininterval=2)
     for step in bar:
-        losses = learner.update(data.sample(learner.gens, learner.cfg.batch_size))
-        bad = [k for k, v in losses.items() if not torch.isfinite(v).all()]
-        if bad:
-            where = f"; the last good state (step {last_good}) is in {checkpoint}" if checkpoint and last_good else ""
-            raise FloatingPointError(f"{type(learner).__name__} loss {', '.join(bad)} became non-finite at update {step} "
-                                     f"({ {k: float(v) for k, v in losses.items()} }){where}. Lower the learning rates "
-                                     f"or check the dataset's rewards")
-        if step % eval_every == 0 or step == steps:
+        losses = update()
+        if hasattr(learner, 'schedule'): learner.schedule(step)
+        evaluate_now = step % eval_every == 0 or step == steps
+        if step % check_every == 0 or evaluate_now:
+            if not bool(finite):
+                bad = [k for k, v in losses.items() if not torch.isfinite(v).all()] or ['(one of them, earlier)']
+                when = f"at update {step}" if step - last_check == 1 else f"between updates {last_check + 1} and {step}"
+                where = f"; the last good state (step {last_good}) is in {checkpoint}" if checkpoint and last_good else ""
+                raise FloatingPointError(f"{type(learner).__name__} loss {', '.join(bad)} became non-finite {when} "
+                                         f"({ {k: float(v) for k, v in losses.items()} }){where}. Lower the learning rates "
+                                         f"or check the dataset's rewards")
+            last_check = step
+        if evaluate_now:
             rets = evaluate(policy_fn(learner.ag, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
             scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
             curve.append((step, rets.tolist(), scores))
@@ -171,8 +228,9 @@ def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_ever
                 tmp = Path(str(checkpoint) + '.tmp')
                 torch.save(dict(step=step, agent=learner.ag.state_dict()), tmp); os.replace(tmp, checkpoint)
                 last_good = step
+    if device.type == 'cuda': torch.cuda.synchronize(device)
     wall = time.perf_counter() - t0
-    return dict(curve=curve, final_return=curve[-1][1], final_score=curve[-1][2], wall_clock_s=wall,
+    return dict(curve=curve, final_return=curve[-1][1], final_score=curve[-1][2], wall_clock_s=wall, device=str(device),
                 updates_per_s=steps / wall, params=dict(actor=count_params(learner.ag.actor), critic=count_params(learner.ag.q)))
 
 def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
