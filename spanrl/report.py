@@ -17,9 +17,9 @@ from .records import atomic_write_bytes, atomic_write_json, check_scale
 from .nets import check_positive_int
 
 # %% auto 0
-__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'KAN_CQL_DATASETS', 'REPRODUCTIONS', 'repro_dir', 'execute_notebook',
-           'run_key', 'reproduction', 'select_reproductions', 'plan', 'run_reproduction', 'run_batch', 'render_html',
-           'build_report', 'render_readme', 'forge_command', 'main']
+__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'D4RL_GRID', 'KAN_CQL_DATASETS', 'SPAN_OFFLINE_DATASETS',
+           'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'reproduction', 'select_reproductions', 'plan',
+           'run_reproduction', 'run_batch', 'render_html', 'build_report', 'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -36,11 +36,14 @@ ROBUSTNESS_TASKS = {'smoke': [], 'quick': [('ppo', 'CartPole-v1')],
 # SPAN's capacity ablation: SAC on HalfCheetah-v5, nmodes x nelems at degree 2, 1M steps (paper scale only)
 ABLATION = [dict(algo='sac', env_id='HalfCheetah-v5', arch='span', nmodes=m, nelems=n) for m in (6, 10, 15) for n in (4, 6, 8)]
 
-# Offline datasets by scale (KAN-vs-MLP CQL and SPAN-IQL). Quick is empty until a CPU budget exists: one CQL update with 3x256 critics and
-# 30 sampled actions costs ~0.1-0.25 s on this 2-core CPU, so 24 runs of 10k updates would take hours.
-KAN_CQL_DATASETS = {'smoke': [('hopper', 'medium')], 'quick': [],
-                    'paper': [(e, k) for e in ('halfcheetah', 'hopper', 'walker2d')
-                              for k in ('medium', 'medium-replay', 'medium-expert')]}
+# Offline datasets by scale. KAN-vs-MLP CQL has no quick sweep: one CQL update of two seeds with 3x256 critics and 30
+# sampled actions per state takes 0.2-0.36 s on this 2-core CPU, so even one dataset's four cells at the quick
+# budget would take hours; its scores need the paper scale on a GPU (`device='auto'` replays each update as a CUDA
+# graph there). SPAN-IQL's quick sweep is the hopper column (an IQL update of two seeds takes ~20 ms here).
+D4RL_GRID = [(e, k) for e in ('halfcheetah', 'hopper', 'walker2d') for k in ('medium', 'medium-replay', 'medium-expert')]
+KAN_CQL_DATASETS = {'smoke': [('hopper', 'medium')], 'quick': [], 'paper': D4RL_GRID}
+SPAN_OFFLINE_DATASETS = {'smoke': [('hopper', 'medium')], 'paper': D4RL_GRID,
+                         'quick': [('hopper', k) for k in ('medium', 'medium-replay', 'medium-expert')]}
 
 def _has_recipe(env: str) -> bool:
     "Whether the forge has behaviour checkpoints for `env` (offline runs need its datasets)."
@@ -63,7 +66,7 @@ REPRODUCTIONS = {
                     sweep=lambda scale: [dict(env=e, kind=k, actor=a, critic=c) for e, k in KAN_CQL_DATASETS[scale]
                                          for a in ('mlp', 'kan') for c in ('mlp', 'kan') if _has_recipe(e)]),
     'span_offline': dict(notebook='span_offline.ipynb', paper='SPAN', title='SPAN vs MLP in IQL (offline)',
-                         sweep=lambda scale: [dict(env=e, kind=k, arch=a) for e, k in KAN_CQL_DATASETS[scale]
+                         sweep=lambda scale: [dict(env=e, kind=k, arch=a) for e, k in SPAN_OFFLINE_DATASETS[scale]
                                               for a in ('mlp', 'span') if _has_recipe(e)]),
 }
 
