@@ -41,3 +41,7 @@ def test_bad_values_fail_before_training():
     with pytest.raises(ValueError, match='IQL steps must be a positive integer'): IQLConfig(steps=-5).validate()
     with pytest.raises(ValueError, match="CQL critic needs an 'arch'"): CQLConfig(critic=dict(hidden=[8])).validate()
     with pytest.raises(DatasetError, match='malformed dataset id'): IQLConfig(dataset='hopper-medium-v2').validate()
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"): IQLConfig(device='gpu0').validate()
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device 'cuda' asked for, but .* sees no CUDA GPU: use device='cpu'"):
+            CQLConfig(device='cuda').validate()
