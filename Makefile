@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SCALE ?= quick
 STAMP := $(VENV)/.installed
 
-.PHONY: report test venv sync bench bench-offline freeze clean browser
+.PHONY: report test venv sync bench bench-offline bench-scores freeze clean browser
 
 report: $(STAMP)
 	$(VENV)/bin/spanrl report --scale $(SCALE) --out report
@@ -47,6 +47,11 @@ bench-offline: $(STAMP)
 	test -d bench/.peers || $(PY) -m pip install -q --target bench/.peers --no-deps d3rlpy==2.8.1 gym==0.26.2 gym-notices \
 	  structlog colorama dataclasses-json marshmallow typing-inspect mypy-extensions scikit-learn threadpoolctl joblib narwhals
 	$(PY) bench/offline_throughput.py | tee bench/results/offline-throughput-cpu.md
+
+# Scores against d3rlpy on the same forged dataset (IQL by default; add `ARGS='--algos iql cql'`): minutes per algorithm
+bench-scores: $(STAMP)
+	test -d bench/.peers || $(MAKE) bench-offline
+	$(PY) bench/offline_scores.py $(ARGS) | tee bench/results/offline-scores-cpu.md
 
 freeze: $(STAMP)
 	( echo '# Exact versions that `make` installs (pip install -c constraints.txt). Regenerate with `make freeze`.'; \
