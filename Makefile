@@ -43,14 +43,15 @@ bench: $(STAMP)
 	$(PY) bench/layers.py --out bench/results/layers-cpu
 
 # The peer library lives in bench/.peers (pip --target): d3rlpy pins gymnasium 1.0, so it is not installed into .venv.
-bench-offline: $(STAMP)
-	test -d bench/.peers || $(PY) -m pip install -q --target bench/.peers --no-deps d3rlpy==2.8.1 gym==0.26.2 gym-notices \
+bench/.peers:
+	$(PY) -m pip install -q --target bench/.peers --no-deps d3rlpy==2.8.1 gym==0.26.2 gym-notices \
 	  structlog colorama dataclasses-json marshmallow typing-inspect mypy-extensions scikit-learn threadpoolctl joblib narwhals
+
+bench-offline: $(STAMP) bench/.peers
 	$(PY) bench/offline_throughput.py | tee bench/results/offline-throughput-cpu.md
 
 # Scores against d3rlpy on the same forged dataset (IQL by default; add `ARGS='--algos iql cql'`): minutes per algorithm
-bench-scores: $(STAMP)
-	test -d bench/.peers || $(MAKE) bench-offline
+bench-scores: $(STAMP) bench/.peers
 	$(PY) bench/offline_scores.py $(ARGS) | tee bench/results/offline-scores-cpu.md
 
 freeze: $(STAMP)
