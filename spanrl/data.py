@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,8 +109,9 @@ def _minari_root(path: Path):
         if old is None: os.environ.pop('MINARI_DATASETS_PATH', None)
         else: os.environ['MINARI_DATASETS_PATH'] = old
 
-def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None):
-    "Validate `episodes`, write them as Minari dataset `ds_id` atomically, with `meta` and a checksum in `spanrl.json`."
+def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None, replace: bool = False):
+    """Validate `episodes`, write them as Minari dataset `ds_id` atomically, with `meta` and a checksum in `spanrl.json`.
+    With `replace`, an existing copy is swapped out only once the new one is complete."""
     import minari
     from minari.data_collector import EpisodeBuffer
     parse_id(ds_id)
@@ -117,7 +119,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     episodes = [validate_episode(ep, obs_dim, act_dim, f"{ds_id} episode {i}") for i, ep in enumerate(episodes)]
     final = dataset_path(ds_id)
-    if final.exists(): raise DatasetError(f"{ds_id} already exists at {final}; delete that directory to rebuild it")
+    if final.exists() and not replace: raise DatasetError(f"{ds_id} already exists at {final}; delete that directory to rebuild it")
     stage = datasets_root().parent / f'.{datasets_root().name}-staging' / uuid.uuid4().hex
     try:
         with _minari_root(stage):
@@ -135,6 +137,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
                      transitions=int(sum(len(ep['actions']) for ep in episodes)), mean_return=float(np.mean(rets)))
         (stage / ds_id / 'spanrl.json').write_text(json.dumps(facts, indent=1))
         final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists(): os.rename(final, stage / 'replaced')  # removed with the staging directory below
         os.rename(stage / ds_id, final)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -192,6 +195,11 @@ def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
     "The Minari dataset `ds_id`: a local copy, else Minari's remote, else the forge's recipe; else one error saying what was tried."
     info, tried = parse_id(ds_id), []
     ds = load_local(ds_id)
+    if ds is not None and info['namespace'] == NAMESPACE:
+        from spanrl.forge import stale_reason, build
+        if why := stale_reason(ds_id):  # the forge re-selected its behaviour policies since this copy was built
+            warnings.warn(f"rebuilding {ds_id}: {why}", stacklevel=2)
+            return build(ds_id, progress=progress, replace=True)
     if ds is not None: return ds
     tried.append(f"local: no {dataset_path(ds_id)}")
     if info['namespace'] == NAMESPACE: tried.append(f"remote: skipped ({NAMESPACE}/ datasets are built by the forge, not hosted)")

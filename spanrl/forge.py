@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_forge.ipynb 3
 from __future__ import annotations
+import hashlib
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from .sac import SACConfig, SACTrainer, LOG_STD_MIN, LOG_STD_MAX
 # %% auto 0
 __all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'behaviour_config', 'load_actor', 'policy_actions', 'train_behaviour',
            'rollout', 'rollout_returns', 'read_log', 'select_checkpoints', 'read_recipe', 'forge_status', 'has_recipe',
-           'replay_schedule', 'kind_episodes', 'build', 'pin_checksums']
+           'replay_schedule', 'kind_episodes', 'recipe_fingerprint', 'stale_reason', 'build', 'pin_checksums']
 
 # %% ../nbs/09_forge.ipynb 6
 def forge_dir() -> Path:
@@ -233,8 +234,21 @@ def kind_episodes(env: str, kind: str, size: int | None, out: Path | None = None
         eps += rollout(None if step is None else actor(step), env_id, m, seed + i, progress=progress)
     return eps, dict(policy='re-enacted SAC training up to medium', checkpoints=recipe['replay_steps'])
 
-def build(ds_id: str, out: Path | None = None, progress: bool = True):
-    "Build forge dataset `ds_id` (see `forge_status`) and return it as a checked `MinariDataset`."
+def recipe_fingerprint(env: str, kind: str, out: Path | None = None) -> str | None:
+    "What a forged dataset of `kind` depends on besides its seed: the recipe's checkpoints and references (None for random data)."
+    recipe = None if kind == 'random' else read_recipe(env, out)
+    return None if recipe is None else hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+def stale_reason(ds_id: str, out: Path | None = None) -> str | None:
+    "Why the local copy of forge dataset `ds_id` no longer follows the forge's recipe; None if it does (or is not the forge's)."
+    facts, info = dataset_facts(ds_id), parse_id(ds_id)
+    if not str(facts.get('recipe', '')).startswith('spanrl forge') or info['kind'] not in KINDS: return None
+    have, want = facts.get('recipe_fingerprint'), recipe_fingerprint(info['env'], info['kind'], out)
+    if have == want: return None
+    return f"it was built from forge recipe {have or '(unrecorded)'} and forge/{info['env']}/recipe.json is now {want}"
+
+def build(ds_id: str, out: Path | None = None, progress: bool = True, replace: bool = False):
+    "Build forge dataset `ds_id` (see `forge_status`) and return it as a checked `MinariDataset` (`replace`: over a stale copy)."
     why = forge_status(ds_id, out)
     if why: raise DatasetError(f"the forge cannot build {ds_id}: {why}")
     info = parse_id(ds_id)
@@ -248,9 +262,10 @@ def build(ds_id: str, out: Path | None = None, progress: bool = True):
     meta = dict(recipe=f'spanrl forge: D4RL {kind} recipe on {ENV_IDS[env]}', kind=kind, seed=KIND_SEED[kind],
                 size=size or DEFAULT_SIZE, behaviour=how, behaviour_mean_return=float(np.mean(rets)),
                 d4rl_ref=D4RL_REF[env], own_ref=recipe.get('own_ref'), trained_steps=recipe.get('trained_steps'),
+                recipe_fingerprint=recipe_fingerprint(env, kind, out),
                 build_s=round(time.perf_counter() - t0, 1),
                 description=f"{kind} data on {ENV_IDS[env]}, built by spanrl's forge from committed SAC checkpoints")
-    write_dataset(ds_id, eps, ENV_IDS[env], meta, ref=D4RL_REF[env])
+    write_dataset(ds_id, eps, ENV_IDS[env], meta, ref=D4RL_REF[env], replace=replace)
     return load_local(ds_id)
 
 # %% ../nbs/09_forge.ipynb 16

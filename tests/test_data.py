@@ -99,3 +99,21 @@ def test_fresh_build_from_committed_checkpoint_matches_its_checksum(minari_root)
     ds_id = dataset_id('hopper', 'medium', 20_000)
     load(ds_id, progress=False)
     assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
+
+def test_copy_built_from_an_older_recipe_is_rebuilt(minari_root, tmp_path, monkeypatch):
+    import shutil
+    shutil.copytree(forge.forge_dir() / 'hopper', tmp_path / 'forge' / 'hopper', ignore=shutil.ignore_patterns('run'))
+    monkeypatch.setenv('SPANRL_FORGE_DIR', str(tmp_path / 'forge'))
+    ds_id = dataset_id('hopper', 'medium', 2_000)
+    load(ds_id, progress=False)
+    first = data.dataset_facts(ds_id)
+    assert forge.stale_reason(ds_id) is None and load(ds_id, progress=False) is not None
+    recipe_file = tmp_path / 'forge' / 'hopper' / 'recipe.json'
+    recipe = json.loads(recipe_file.read_text())
+    recipe['medium'] = recipe['expert']  # a re-selection: the medium dataset now comes from another checkpoint
+    recipe_file.write_text(json.dumps(recipe))
+    assert 'forge/hopper/recipe.json is now' in forge.stale_reason(ds_id)
+    with pytest.warns(UserWarning, match=f'rebuilding {ds_id}'): load(ds_id, progress=False)
+    second = data.dataset_facts(ds_id)
+    assert second['recipe_fingerprint'] == forge.recipe_fingerprint('hopper', 'medium') != first['recipe_fingerprint']
+    assert second['checksum'] != first['checksum'] and forge.stale_reason(ds_id) is None
