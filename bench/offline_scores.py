@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / '.peers'))
 
 from spanrl.data import load, parse_id, normalized_score, Transitions
 from spanrl.envs import evaluate
-from spanrl.offline import IQLConfig, train_iql, dataset_env_id, reward_scale
+from spanrl.offline import IQLConfig, train_iql, dataset_env_id
 from spanrl.cql import CQLConfig, train_cql
 
 def d3rlpy_dataset(ds_id):
@@ -27,12 +27,12 @@ def d3rlpy_dataset(ds_id):
     term = data.term.numpy()
     # d3rlpy splits episodes at terminals or timeouts; the forge's truncations are D4RL's timeouts
     return d3rlpy.dataset.MDPDataset(data.obs.numpy(), data.act.numpy(), data.rew.numpy(), term,
-                                     timeouts=np.maximum(data.trunc.numpy(), 0) * (1 - term)), data
+                                     timeouts=data.trunc.numpy() * (1 - term))
 
 def d3rlpy_run(algo, ds_id, updates, seed, eval_episodes):
     import d3rlpy
     d3rlpy.seed(seed)
-    ds, data = d3rlpy_dataset(ds_id)
+    ds = d3rlpy_dataset(ds_id)
     if algo == 'iql':
         sched = d3rlpy.optimizers.CosineAnnealingLRFactory(T_max=updates)
         cfg = d3rlpy.algos.IQLConfig(observation_scaler=d3rlpy.preprocessing.StandardObservationScaler(),

@@ -19,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .nets import shared_generator
+from .nets import member_indices
 
 # %% auto 0
 __all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'DatasetError', 'dataset_id', 'parse_id', 'normalized_score',
@@ -262,6 +262,5 @@ class Transitions:
 
     def sample(self, gens, batch: int):
         "One minibatch per member (`member_generators`): `(E, batch, ...)` tensors for obs, act, rew, next_obs, term."
-        if (g := shared_generator(gens)) is not None: idx = torch.randint(len(self), (len(gens), batch), generator=g, device=g.device)
-        else: idx = torch.stack([torch.randint(len(self), (batch,), generator=g) for g in gens])
+        idx = member_indices(gens, len(self), batch)
         return tuple(x[idx] for x in (self.obs, self.act, self.rew, self.next_obs, self.term))

@@ -17,8 +17,8 @@ from .splines import bspline_basis, nbasis
 # %% auto 0
 __all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'check_positive_int',
            'make_net', 'count_params', 'resolve_device', 'member_generators', 'shared_generator', 'member_noise',
-           'make_adam', 'set_lr', 'gather_members', 'gaussian_log_prob', 'twin_critic_seeds', 'twin_q', 'polyak_',
-           'config_for_budget']
+           'member_indices', 'make_adam', 'set_lr', 'gather_members', 'gaussian_log_prob', 'twin_critic_seeds',
+           'twin_q', 'polyak_', 'config_for_budget']
 
 # %% ../nbs/01_nets.ipynb 6
 def _uniform(shape, bound: float) -> nn.Parameter:
@@ -270,6 +270,11 @@ def member_noise(gens, shape, kind: str = 'normal') -> torch.Tensor:
     draw = {'normal': torch.randn, 'uniform': torch.rand}[kind]
     if (g := shared_generator(gens)) is not None: return draw((len(gens), *shape), generator=g, device=g.device)
     return torch.stack([draw(tuple(shape), generator=g) for g in gens])
+
+def member_indices(gens, high: int, n: int) -> torch.Tensor:
+    "`(len(gens), n)` uniform indices in [0, high), member i's from `gens[i]` (minibatch rows of a per-member sampler)."
+    if (g := shared_generator(gens)) is not None: return torch.randint(high, (len(gens), n), generator=g, device=g.device)
+    return torch.stack([torch.randint(high, (n,), generator=g) for g in gens])
 
 def make_adam(params, lr: float, device='cpu') -> torch.optim.Adam:
     """Adam. On a GPU its step counts and learning rate live on the device (`capturable`), so a CUDA graph can

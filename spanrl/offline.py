@@ -189,7 +189,7 @@ def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = Tr
         finite.logical_and_(torch.stack([torch.isfinite(v).all() for v in losses.values()]).all())
         return losses
     gen = shared_generator(learner.gens)
-    return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None and gen.device.type == 'cuda' else step
+    return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None else step
 
 def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_every: int, eval_episodes: int,
                   env_name: str | None = None, checkpoint: str | Path | None = None, log=None, progress: bool = True,

@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
 from .nets import (make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int,
-                         twin_critic_seeds, twin_q, polyak_)
+                         member_indices, twin_critic_seeds, twin_q, polyak_)
 
 # %% auto 0
 __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SACTrainer', 'train_sac']
@@ -102,7 +102,7 @@ class EnsembleReplay:
         self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
 
     def sample(self, gens, batch):
-        idx = torch.stack([torch.randint(self.size, (batch,), generator=g) for g in gens])
+        idx = member_indices(gens, self.size, batch)
         return tuple(gather_members(x, idx) for x in (self.obs, self.act, self.rew, self.next_obs, self.term))
 
 # %% ../nbs/07_sac.ipynb 10
