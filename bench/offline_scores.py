@@ -7,7 +7,11 @@ updates and seeds, evaluated by the same code (spanrl.envs.evaluate, fresh episo
 Both libraries get CORL's / d3rlpy's reproduction settings: states standardised with the dataset's statistics,
 IQL: rewards scaled by 1000 / (max - min episode return), the actor's learning rate cosine-decayed over the run,
 2x256 networks. CQL: CORL's settings (3x256 actor and critics, learning rates 3e-5 / 3e-4, 10 sampled actions,
-weight 10, no reward scaling). Prints a markdown table: final normalised score per seed, mean +- std, wall-clock.
+weight 10, no reward scaling), or the CPU-sized CQL of the quick reproductions with --batch-size 64 --n-actions 4
+--actor-lr 1e-4. Both CQLs keep the conservative weight fixed (no Lagrange) and tune the SAC temperature at the actor's
+learning rate. Prints a markdown table: final normalised score per seed, mean +- std, wall-clock.
+
+    .venv/bin/python bench/offline_scores.py --algos cql --updates 3000 --batch-size 64 --n-actions 4 --actor-lr 1e-4
 """
 import argparse, sys, time
 from pathlib import Path
@@ -29,7 +33,7 @@ def d3rlpy_dataset(ds_id):
     return d3rlpy.dataset.MDPDataset(data.obs.numpy(), data.act.numpy(), data.rew.numpy(), term,
                                      timeouts=data.trunc.numpy() * (1 - term))
 
-def d3rlpy_run(algo, ds_id, updates, seed, eval_episodes):
+def d3rlpy_run(algo, ds_id, updates, seed, eval_episodes, cql):
     import d3rlpy
     d3rlpy.seed(seed)
     ds = d3rlpy_dataset(ds_id)
@@ -41,9 +45,10 @@ def d3rlpy_run(algo, ds_id, updates, seed, eval_episodes):
     else:
         enc = d3rlpy.models.VectorEncoderFactory([256, 256, 256])
         cfg = d3rlpy.algos.CQLConfig(observation_scaler=d3rlpy.preprocessing.StandardObservationScaler(),
-                                     actor_learning_rate=3e-5, critic_learning_rate=3e-4, n_action_samples=10,
-                                     conservative_weight=10.0, alpha_threshold=5.0, critic_encoder_factory=enc,
-                                     actor_encoder_factory=enc)
+                                     actor_learning_rate=cql['actor_lr'], critic_learning_rate=3e-4,
+                                     temp_learning_rate=cql['actor_lr'], batch_size=cql['batch_size'],
+                                     n_action_samples=cql['n_actions'], conservative_weight=10.0, initial_alpha=1.0,
+                                     alpha_learning_rate=0.0, critic_encoder_factory=enc, actor_encoder_factory=enc)
     agent = cfg.create(device='cpu:0')
     t = time.perf_counter()
     agent.fit(ds, n_steps=updates, n_steps_per_epoch=updates, show_progress=False, save_interval=10 ** 9,
@@ -54,11 +59,11 @@ def d3rlpy_run(algo, ds_id, updates, seed, eval_episodes):
     ret = evaluate(act, env_id, [seed], eval_episodes).mean(1).numpy()
     return float(normalized_score(parse_id(ds_id)['env'], ret)[0]), wall
 
-def spanrl_run(algo, ds_id, updates, seeds, eval_episodes):
+def spanrl_run(algo, ds_id, updates, seeds, eval_episodes, cql):
     if algo == 'iql': out = train_iql(IQLConfig(dataset=ds_id, steps=updates, eval_every=updates, eval_episodes=eval_episodes), seeds, progress=False)
     else:
         out = train_cql(CQLConfig(dataset=ds_id, steps=updates, eval_every=updates, eval_episodes=eval_episodes,
-                                  actor=dict(arch='mlp', hidden=[256, 256, 256])), seeds, progress=False)
+                                  actor=dict(arch='mlp', hidden=[256, 256, 256]), **cql), seeds, progress=False)
     return out['final_score'], out['wall_clock_s']
 
 def main():
@@ -68,18 +73,23 @@ def main():
     p.add_argument('--updates', type=int, default=5000)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     p.add_argument('--eval-episodes', type=int, default=10)
+    p.add_argument('--batch-size', type=int, default=256, help='CQL only (IQL keeps 256)')
+    p.add_argument('--n-actions', type=int, default=10, help="CQL's sampled actions per state")
+    p.add_argument('--actor-lr', type=float, default=3e-5, help="CQL's actor (and temperature) learning rate")
     a = p.parse_args()
+    cql = dict(batch_size=a.batch_size, n_actions=a.n_actions, actor_lr=a.actor_lr)
     import d3rlpy, structlog
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     rows = []
     for algo in a.algos:
-        ours, our_wall = spanrl_run(algo, a.dataset, a.updates, a.seeds, a.eval_episodes)
-        peer = [d3rlpy_run(algo, a.dataset, a.updates, s, a.eval_episodes) for s in a.seeds]
+        ours, our_wall = spanrl_run(algo, a.dataset, a.updates, a.seeds, a.eval_episodes, cql)
+        peer = [d3rlpy_run(algo, a.dataset, a.updates, s, a.eval_episodes, cql) for s in a.seeds]
         for lib, scores, wall in (('spanrl', ours, our_wall), ('d3rlpy', [s for s, _ in peer], sum(w for _, w in peer))):
             rows.append(f"| {algo.upper()} | {lib} | {' / '.join(f'{s:.1f}' for s in scores)} | {np.mean(scores):.1f} +- "
                         f"{np.std(scores):.1f} | {wall:.0f} s |")
             print(rows[-1], file=sys.stderr, flush=True)
-    print(f"# Scores on {a.dataset}: {a.updates:,} updates, seeds {a.seeds}, {a.eval_episodes} evaluation episodes, "
+    cql_note = f"CQL batch {a.batch_size}, {a.n_actions} sampled actions, actor lr {a.actor_lr:g}; " if 'cql' in a.algos else ''
+    print(f"# Scores on {a.dataset}: {a.updates:,} updates, seeds {a.seeds}, {a.eval_episodes} evaluation episodes, {cql_note}"
           f"torch {torch.__version__}, d3rlpy {d3rlpy.__version__}, {torch.get_num_threads()} CPU threads\n\n"
           "| algo | library | final normalised score per seed | mean +- std | training wall-clock (all seeds) |\n"
           "|---|---|---|---|---|\n" + "\n".join(rows))

@@ -14,7 +14,7 @@ from .stats import iqm, fewer_steps_pct
 
 # %% auto 0
 __all__ = ['CHECKS', 'CLAIMS', 'Claim', 'check_sample_efficiency', 'check_success_rate', 'check_anytime', 'check_robustness',
-           'check_span_iql', 'check_kan_actor', 'check_kan_time', 'judge', 'evaluate_claims']
+           'check_span_iql', 'check_kan_actor_params', 'check_kan_actor', 'check_kan_time', 'judge', 'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -94,13 +94,18 @@ def _kan_pairs(df, actor, critic):
     other = df[(df.actor_class == actor) & (df.critic_class == critic)]
     return mm.merge(other, on='dataset', suffixes=('_m', '_o'))
 
+def check_kan_actor_params(df):
+    pair = _kan_pairs(df, 'kan', 'mlp')
+    for env, d in pair.groupby('env_m'):
+        n_kan, n_mlp = d.params_o.iloc[0]['actor'], d.params_m.iloc[0]['actor']
+        yield dict(context=env, ours=f"{n_kan:,} vs {n_mlp:,}: {1 - n_kan / n_mlp:.1%} fewer", held=bool(n_kan < 0.1 * n_mlp))
+
 def check_kan_actor(df):
     pair = _kan_pairs(df, 'kan', 'mlp')
     if len(pair):
-        cut = 1 - pair.params_o.map(lambda p: p['actor']).mean() / pair.params_m.map(lambda p: p['actor']).mean()
         close = int((pair.score_o >= 0.9 * pair.score_m - 5).sum())
-        yield dict(context=f"{len(pair)} dataset(s)", ours=f"{cut:.0%} fewer actor parameters; within 10% (or 5 points) "
-                   f"of MLP-MLP on {close}/{len(pair)}", held=bool(cut > 0.9 and close >= len(pair) / 2))
+        yield dict(context=f"{len(pair)} dataset(s)", ours=f"KAN-MLP within 10% (or 5 points) of MLP-MLP on {close}/{len(pair)} "
+                   f"(mean {pair.score_o.mean():.1f} vs {pair.score_m.mean():.1f})", held=close > len(pair) / 2)
 
 def _kan_worse(actor, critic):
     def check(df):
@@ -112,15 +117,17 @@ def _kan_worse(actor, critic):
     return check
 
 def check_kan_time(df):
+    "One row per pairing: the KAN actor, the KAN critic and both, each against MLP-MLP (median time over datasets)."
     df = _offline(df, ('actor_class', 'critic_class'))
     t = df.groupby(df.actor_class + '-' + df.critic_class).metrics.apply(lambda ms: np.median([m['seconds_per_1k_updates'] for m in ms]))
-    if 'mlp-mlp' in t and 'kan-kan' in t:
-        r = t['kan-kan'] / t['mlp-mlp']
-        yield dict(context='median over datasets', ours=f"KAN-KAN takes {r:.2f}x MLP-MLP's time per update", held=bool(r > 1))
+    for combo, what in (('kan-mlp', 'KAN actor'), ('mlp-kan', 'KAN critic'), ('kan-kan', 'KAN actor and critic')):
+        if 'mlp-mlp' in t and combo in t:
+            r = t[combo] / t['mlp-mlp']
+            yield dict(context=f"{what} ({combo.upper()})", ours=f"{r:.2f}x MLP-MLP's time per update", held=bool(r > 1))
 
 CHECKS: dict[str, Callable] = dict(
     sample_efficiency=check_sample_efficiency, success_rate=check_success_rate, anytime=check_anytime,
-    robustness=check_robustness, span_iql=check_span_iql, kan_actor=check_kan_actor,
+    robustness=check_robustness, span_iql=check_span_iql, kan_actor_params=check_kan_actor_params, kan_actor=check_kan_actor,
     kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time)
 
 # %% ../nbs/91_claims.ipynb 9
@@ -136,14 +143,17 @@ CLAIMS = [
     Claim('SPAN', 'SPAN works as a drop-in replacement in IQL offline', 'no per-dataset number in the summary',
           'span_offline', 'SPAN >= MLP on most datasets', 'span_iql'),
     Claim('SPAN', 'per-step cost of SPAN 1.2-1.8x an MLP (v2 abstract)', '1.2-1.8x', '', 'bench/ (layer and SAC benchmarks)'),
-    Claim('KAN-CQL', 'KAN actor comparable to the MLP actor with over 90% fewer parameters', '1,062 vs 7,692 (Walker2d)',
-          'kan_cql', '> 90% fewer actor parameters and within 10% of MLP-MLP on most datasets', 'kan_actor'),
+    # the paper's own Walker2d pair (1,062 vs 7,692) is 86% fewer, so its ">90%" is checked as stated, per environment
+    Claim('KAN-CQL', 'a KAN actor needs over 90% fewer parameters than the MLP actor', '1,062 vs 7,692 (Walker2d; 86.2% fewer)',
+          'kan_cql', 'KAN actor < 10% of the MLP actor', 'kan_actor_params'),
+    Claim('KAN-CQL', 'a KAN actor (with MLP critics) scores comparably to the MLP actor', 'qualitative', 'kan_cql',
+          'KAN-MLP within 10% (or 5 points) of MLP-MLP on most datasets', 'kan_actor'),
     Claim('KAN-CQL', 'KAN critics score worse than MLP critics', 'qualitative', 'kan_cql',
           'MLP actor + KAN critic below MLP-MLP on most datasets', 'kan_critic'),
     Claim('KAN-CQL', 'pure KAN CQL scores worse than MLP CQL', 'qualitative', 'kan_cql',
           'KAN-KAN below MLP-MLP on most datasets', 'kan_pure'),
     Claim('KAN-CQL', 'KAN networks take more training time per epoch', 'qualitative', 'kan_cql',
-          'KAN-KAN time per update > MLP-MLP', 'kan_time'),
+          'time per update > MLP-MLP', 'kan_time'),
     Claim('SPIN', 'higher average DMC return than F-IQL, AR-IQL and SAINT', 'up to 39% (594.1 vs 558.2 overall)', '',
           'SPIN > best baseline'),
     Claim('SPIN', 'faster to target (95% of F-IQL final return), ASM pre-training included', 'up to 12.8x (223 vs 558 min overall)',

@@ -23,8 +23,8 @@ from .nets import member_indices
 
 # %% auto 0
 __all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'DatasetError', 'dataset_id', 'parse_id', 'normalized_score',
-           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'write_dataset', 'read_episodes',
-           'dataset_facts', 'load_local', 'load_remote', 'load', 'Transitions']
+           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'move_into_place', 'write_dataset',
+           'read_episodes', 'dataset_facts', 'load_local', 'load_remote', 'load', 'Transitions']
 
 # %% ../nbs/08_data.ipynb 6
 D4RL_REF = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
@@ -109,6 +109,22 @@ def _minari_root(path: Path):
         if old is None: os.environ.pop('MINARI_DATASETS_PATH', None)
         else: os.environ['MINARI_DATASETS_PATH'] = old
 
+def move_into_place(staged: Path, final: Path, digest: str, replace: bool, trash: Path):
+    """Rename the complete dataset directory `staged` to `final`. Another process (two runs of a batch needing the same
+    dataset) may have put a copy there since this one started building: an identical copy (same checksum) is kept, a
+    different one is replaced only with `replace`, else refused."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        theirs = json.loads((final / 'spanrl.json').read_text()).get('checksum') if (final / 'spanrl.json').exists() else None
+        if theirs == digest: return final
+        if not replace: raise DatasetError(f"{final} appeared while this copy was being built and holds different data; "
+                                           "delete that directory to rebuild it")
+        os.rename(final, trash)  # the caller removes it with its staging directory
+    try: os.rename(staged, final)
+    except OSError:  # lost a race to another identical writer between the check and the rename
+        if not (final / 'spanrl.json').exists() or json.loads((final / 'spanrl.json').read_text()).get('checksum') != digest: raise
+    return final
+
 def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None, replace: bool = False):
     """Validate `episodes`, write them as Minari dataset `ds_id` atomically, with `meta` and a checksum in `spanrl.json`.
     With `replace`, an existing copy is swapped out only once the new one is complete."""
@@ -136,9 +152,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
         facts = dict(meta, dataset_id=ds_id, env_id=env_id, checksum=checksum(episodes), episodes=len(episodes),
                      transitions=int(sum(len(ep['actions']) for ep in episodes)), mean_return=float(np.mean(rets)))
         (stage / ds_id / 'spanrl.json').write_text(json.dumps(facts, indent=1))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists(): os.rename(final, stage / 'replaced')  # removed with the staging directory below
-        os.rename(stage / ds_id, final)
+        move_into_place(stage / ds_id, final, facts['checksum'], replace, trash=stage / 'replaced')
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         env.close()

@@ -117,3 +117,16 @@ def test_copy_built_from_an_older_recipe_is_rebuilt(minari_root, tmp_path, monke
     second = data.dataset_facts(ds_id)
     assert second['recipe_fingerprint'] == forge.recipe_fingerprint('hopper', 'medium') != first['recipe_fingerprint']
     assert second['checksum'] != first['checksum'] and forge.stale_reason(ds_id) is None
+
+def test_concurrent_builders_of_one_dataset_agree(tmp_path):
+    "Two runs of a batch that build the same dataset at once: the second keeps an identical copy, refuses a different one."
+    def staged(name, digest):
+        d = tmp_path / name; d.mkdir(); (d / 'spanrl.json').write_text(json.dumps(dict(checksum=digest))); return d
+    final = tmp_path / 'root' / 'spanrl' / 'hopper' / 'medium-v0'
+    data.move_into_place(staged('a', 'abc'), final, 'abc', replace=False, trash=tmp_path / 'trash-a')
+    data.move_into_place(staged('b', 'abc'), final, 'abc', replace=False, trash=tmp_path / 'trash-b')  # the other writer
+    assert json.loads((final / 'spanrl.json').read_text())['checksum'] == 'abc'
+    with pytest.raises(DatasetError, match='appeared while this copy was being built'):
+        data.move_into_place(staged('c', 'xyz'), final, 'xyz', replace=False, trash=tmp_path / 'trash-c')
+    data.move_into_place(staged('d', 'xyz'), final, 'xyz', replace=True, trash=tmp_path / 'trash-d')
+    assert json.loads((final / 'spanrl.json').read_text())['checksum'] == 'xyz'
