@@ -109,20 +109,24 @@ def _minari_root(path: Path):
         if old is None: os.environ.pop('MINARI_DATASETS_PATH', None)
         else: os.environ['MINARI_DATASETS_PATH'] = old
 
+def _checksum_at(path: Path) -> str | None:
+    "The checksum a dataset directory's `spanrl.json` records (None without one)."
+    facts = path / 'spanrl.json'
+    return json.loads(facts.read_text()).get('checksum') if facts.exists() else None
+
 def move_into_place(staged: Path, final: Path, digest: str, replace: bool, trash: Path):
-    """Rename the complete dataset directory `staged` to `final`. Another process (two runs of a batch needing the same
-    dataset) may have put a copy there since this one started building: an identical copy (same checksum) is kept, a
-    different one is replaced only with `replace`, else refused."""
+    """Rename the complete dataset directory `staged` to `final`; with `replace` a copy already there goes to `trash`.
+    Without it, another process (two runs of a batch needing the same dataset) may have put a copy there since this
+    one started building: an identical copy (same checksum) is kept, a different one refused."""
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
-        theirs = json.loads((final / 'spanrl.json').read_text()).get('checksum') if (final / 'spanrl.json').exists() else None
-        if theirs == digest: return final
-        if not replace: raise DatasetError(f"{final} appeared while this copy was being built and holds different data; "
-                                           "delete that directory to rebuild it")
-        os.rename(final, trash)  # the caller removes it with its staging directory
+        if replace: os.rename(final, trash)  # the caller removes it with its staging directory
+        elif _checksum_at(final) == digest: return final
+        else: raise DatasetError(f"{final} appeared while this copy was being built and holds different data; "
+                                 "delete that directory to rebuild it")
     try: os.rename(staged, final)
     except OSError:  # lost a race to another identical writer between the check and the rename
-        if not (final / 'spanrl.json').exists() or json.loads((final / 'spanrl.json').read_text()).get('checksum') != digest: raise
+        if _checksum_at(final) != digest: raise
     return final
 
 def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None, replace: bool = False):
