@@ -240,6 +240,8 @@ class Transitions:
         self.act, self.rew = cat('actions').float(), cat('rewards').float()
         self.term, self.trunc = cat('terminations').float(), cat('truncations').float()
         self.episode_returns = np.array([float(np.sum(e['rewards'])) for e in episodes])
+        self.episode_lengths = np.array([len(e['rewards']) for e in episodes])
+        self.episode_terminated = np.array([bool(len(e['rewards'])) and bool(np.asarray(e['terminations'])[-1]) for e in episodes])
         self.obs_mean, self.obs_std = self.obs.mean(0), self.obs.std(0).clamp_min(1e-3)
         self.normalized = False
         if normalize: self.normalize_states()

@@ -18,11 +18,13 @@ import torch
 from .data import (D4RL_REF, ENV_IDS, KINDS, NAMESPACE, DatasetError, dataset_id, parse_id, write_dataset,
                          load_local, dataset_facts)
 from .nets import make_net
+from .records import atomic_write_json
 from .sac import SACConfig, SACTrainer, LOG_STD_MIN, LOG_STD_MAX
 
 # %% auto 0
 __all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'behaviour_config', 'load_actor', 'policy_actions', 'train_behaviour',
-           'rollout', 'rollout_returns', 'read_log', 'select_checkpoints', 'read_recipe', 'forge_status', 'has_recipe',
+           'rollout', 'rollout_returns', 'read_log', 'candidate_checkpoints', 'choose_checkpoints',
+           'measure_checkpoints', 'select_checkpoints', 'read_recipe', 'read_rollouts', 'forge_status', 'has_recipe',
            'replay_schedule', 'kind_episodes', 'recipe_fingerprint', 'stale_reason', 'build', 'pin_checksums']
 
 # %% ../nbs/09_forge.ipynb 6
@@ -154,40 +156,95 @@ def read_log(env: str, out: Path | None = None) -> list:
         if line.strip(): r = json.loads(line); rows[r['step']] = r  # the last line of a step describes its actor file
     return [rows[k] for k in sorted(rows)]
 
-def select_checkpoints(env: str, out: Path | None = None, ref_episodes: int = 20, log=print) -> dict:
-    "Pick expert, medium and the medium-replay windows from the training log; measure reference returns; write `recipe.json`."
+def candidate_checkpoints(home: Path) -> dict:
+    "{training step: actor file} of every checkpoint a selection may choose from: `run/` while training lives there, else the committed ones."
+    src = home / 'run' if (home / 'run').is_dir() else home
+    found = {int(p.stem.split('-')[1]): p for p in src.glob('actor-*.pt')}
+    if not found: raise DatasetError(f"no behaviour checkpoints (actor-*.pt) under {src}; train them with spanrl forge train")
+    return dict(sorted(found.items()))
+
+def choose_checkpoints(mean_returns: dict) -> tuple[int, int]:
+    "D4RL's rule on measured means {step: return}: (expert = the best, medium = the earlier one closest to a third of it)."
+    expert = max(mean_returns, key=mean_returns.get)
+    before = [s for s in mean_returns if s < expert] or [expert]
+    medium = min(before, key=lambda s: abs(mean_returns[s] - mean_returns[expert] / 3))
+    return expert, medium
+
+# %% ../nbs/09_forge.ipynb 14
+def measure_checkpoints(env: str, out: Path | None = None, episodes: int = 20, steps=None, seed: int = 30_000_000,
+                        log=print) -> dict:
+    """{step: stochastic returns} with at least `episodes` episodes for each candidate checkpoint (`steps`, default all).
+    Cached in `rollouts.json`; a cached entry is extended with new episodes (reset seeds `seed + k`), never redone."""
+    home = Path(out or forge_dir() / env)
+    cands = candidate_checkpoints(home)
+    cache_path = home / 'rollouts.json'
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    if cache.get('seed') != seed: cache = dict(seed=seed, returns={})
+    have = lambda s: cache['returns'].get(str(s), [])
+    todo = [s for s in (cands if steps is None else steps) if len(have(s)) < episodes]
+    from tqdm.auto import tqdm
+    for step in tqdm(todo, desc=f'rolling out {env} checkpoints', unit='ckpt', disable=log is None or not todo):
+        n = len(have(step))
+        more = rollout_returns(load_actor(cands[step])[0], ENV_IDS[env], episodes - n, seed + n).tolist()
+        cache['returns'] = dict(sorted({**cache['returns'], str(step): have(step) + more}.items(), key=lambda kv: int(kv[0])))
+        atomic_write_json(cache_path, cache)  # a killed measurement keeps what it finished
+    return {s: cache['returns'][str(s)] for s in cands if str(s) in cache['returns']}
+
+# %% ../nbs/09_forge.ipynb 15
+def _nearest(means: dict, target: float, k: int, among) -> list:
+    return sorted(among, key=lambda s: abs(means[s] - target))[:k]
+
+def select_checkpoints(env: str, out: Path | None = None, episodes: int = 20, refine: int = 100, contenders: int = 3,
+                       ref_episodes: int = 20, log=print) -> dict:
+    """Pick expert, medium and the medium-replay windows by rollouts: every candidate for `episodes` episodes, then the
+    `contenders` nearest each choice (best returns; returns nearest a third of the expert's) for `refine` episodes, so
+    the choice between close candidates rests on standard errors about a tenth of the spread. Writes `recipe.json`."""
     home = Path(out or forge_dir() / env)
     rows = read_log(env, home)
-    best = max(rows, key=lambda r: r['stochastic_return'])
-    target = best['stochastic_return'] / 3
-    before = [r for r in rows if r['step'] < best['step']] or [best]
-    medium = min(before, key=lambda r: abs(r['stochastic_return'] - target))
-    replay = [r['step'] for r in rows if r['step'] <= medium['step']]
-    keep = {f'actor-{s:07d}.pt' for s in {best['step'], medium['step'], *replay}}
-    for name in keep: shutil.copy2(home / 'run' / name, home / name)
-    for stale in home.glob('actor-*.pt'):  # from an earlier selection
-        if stale.name not in keep: stale.unlink()
-    shutil.copy2(home / 'run' / 'log.jsonl', home / 'log.jsonl')
+    mean = lambda rets: {s: float(np.mean(r)) for s, r in rets.items()}
+    returns = measure_checkpoints(env, home, episodes, log=log)
+    m = mean(returns)
+    top = sorted(m, key=m.get, reverse=True)[:contenders]
+    returns = measure_checkpoints(env, home, refine, steps=top, log=log)
+    expert = choose_checkpoints(mean(returns))[0]
+    near = _nearest(mean(returns), mean(returns)[expert] / 3, contenders, [s for s in returns if s < expert] or [expert])
+    returns = measure_checkpoints(env, home, refine, steps=near, log=log)
+    means = mean(returns)
+    expert, medium = choose_checkpoints({s: means[s] for s in returns if s in {*top, *near}})
+    replay = [s for s in returns if s <= medium]
+    keep = {f'actor-{s:07d}.pt' for s in {expert, medium, *replay}}
+    if (home / 'run').is_dir():  # training lives in run/: copy the chosen actors out, drop an earlier selection's
+        for name in keep: shutil.copy2(home / 'run' / name, home / name)
+        for stale in home.glob('actor-*.pt'):
+            if stale.name not in keep: stale.unlink()
+        shutil.copy2(home / 'run' / 'log.jsonl', home / 'log.jsonl')
     env_id = ENV_IDS[env]
-    expert_net, ck = load_actor(home / f"actor-{best['step']:07d}.pt")
+    expert_net, ck = load_actor(home / f"actor-{expert:07d}.pt")
+    se = lambda s: float(np.std(returns[s]) / np.sqrt(len(returns[s])))
+    measured = lambda s: dict(step=s, mean_return=means[s], se=se(s), episodes=len(returns[s]))
     recipe = dict(env=env, env_id=env_id, seed=ck['seed'], trained_steps=rows[-1]['step'],
                   learning_starts=ck['learning_starts'],
-                  expert=dict(step=best['step'], logged_return=best['stochastic_return']),
-                  medium=dict(step=medium['step'], logged_return=medium['stochastic_return']),
+                  selected_by=f'rollouts: {episodes} stochastic episodes per candidate, {refine} for the {contenders} nearest each choice',
+                  expert=measured(expert), medium=measured(medium), medium_contenders=[measured(s) for s in near],
                   replay_steps=replay,
                   own_ref=dict(random=float(rollout_returns(None, env_id, ref_episodes, seed=20_000_000).mean()),
                                expert=float(rollout_returns(expert_net, env_id, ref_episodes, seed=20_000_000).mean())),
                   d4rl_ref=dict(zip(('random', 'expert'), D4RL_REF[env])))
     (home / 'recipe.json').write_text(json.dumps(recipe, indent=1))
-    if log: log(f"{env}: expert step {best['step']:,} (return {recipe['own_ref']['expert']:.0f}), "
-                f"medium step {medium['step']:,} ({medium['stochastic_return']:.0f}), {len(replay)} replay windows")
+    if log: log(f"{env}: expert step {expert:,} (mean return {means[expert]:.0f} +- {se(expert):.0f}), medium step "
+                f"{medium:,} ({means[medium]:.0f} +- {se(medium):.0f}; target {means[expert] / 3:.0f}), {len(replay)} replay windows")
     return recipe
 
 def read_recipe(env: str, out: Path | None = None) -> dict | None:
     p = Path(out or forge_dir() / env) / 'recipe.json'
     return json.loads(p.read_text()) if p.exists() else None
 
-# %% ../nbs/09_forge.ipynb 14
+def read_rollouts(env: str, out: Path | None = None) -> dict:
+    "{step: returns} the last selection measured (empty before any)."
+    p = Path(out or forge_dir() / env) / 'rollouts.json'
+    return {int(s): r for s, r in json.loads(p.read_text())['returns'].items()} if p.exists() else {}
+
+# %% ../nbs/09_forge.ipynb 17
 DEFAULT_SIZE = 1_000_000  # D4RL's; medium-expert is medium + expert, twice this
 KIND_SEED = {k: 1_000 * (i + 1) for i, k in enumerate(KINDS)}
 
@@ -268,7 +325,7 @@ def build(ds_id: str, out: Path | None = None, progress: bool = True, replace: b
     write_dataset(ds_id, eps, ENV_IDS[env], meta, ref=D4RL_REF[env], replace=replace)
     return load_local(ds_id)
 
-# %% ../nbs/09_forge.ipynb 16
+# %% ../nbs/09_forge.ipynb 19
 def pin_checksums(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
     "Build `ids` (default: medium at 20k and at D4RL's size) in a scratch Minari root; record their checksums."
     import tempfile

@@ -97,21 +97,32 @@ def _activation(name: str):
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(_ACTIVATIONS)}")
     return _ACTIVATIONS[name]
 
+@torch.no_grad()
+def _orthogonal_(layer: EnsembleLinear, gain: float):
+    "CleanRL's `layer_init` for every member: orthogonal weight of gain `gain`, zero bias."
+    for w in layer.weight: w.copy_(nn.init.orthogonal_(torch.empty(w.shape[1], w.shape[0]), gain).T)  # stored (in, out)
+    if layer.bias is not None: layer.bias.zero_()
+
 class MLP(EnsembleNet):
     "Multi-layer perceptron: `hidden` widths with `activation` between layers, linear output."
     kind = 'mlp'
     def __init__(self, in_dim, out_dim, hidden: Sequence[int] = (256, 256), activation: str = 'relu', ensemble=1,
-                 check_inputs=True):
-        super().__init__(in_dim, out_dim, ensemble, check_inputs, hidden=list(hidden), activation=activation)
+                 check_inputs=True, init: str = 'uniform', out_gain: float = 1.0):
+        if init not in ('uniform', 'orthogonal'): raise ValueError(f"unknown init {init!r}; choose uniform or orthogonal")
+        super().__init__(in_dim, out_dim, ensemble, check_inputs, hidden=list(hidden), activation=activation,
+                         init=init, out_gain=out_gain)
         self.act = _activation(activation)
         widths = [in_dim, *hidden, out_dim]
         self.layers = nn.ModuleList(EnsembleLinear(a, b, ensemble) for a, b in zip(widths[:-1], widths[1:]))
+        if init == 'orthogonal':
+            for layer in self.layers[:-1]: _orthogonal_(layer, math.sqrt(2))
+            _orthogonal_(self.layers[-1], out_gain)
 
     def _forward(self, x):
         for layer in self.layers[:-1]: x = self.act(layer(x))
         return self.layers[-1](x)
 
-# %% ../nbs/01_nets.ipynb 12
+# %% ../nbs/01_nets.ipynb 13
 class _SignedLogProduct(torch.autograd.Function):
     "Forward in log space; backward by the closed form d(prod)/dg_p = prod / g_p in one pass."
     @staticmethod
@@ -133,7 +144,7 @@ def signed_log_product(g: torch.Tensor, dim: int = -1) -> torch.Tensor:
     "Product of `g` along `dim`: sign parity times exp of summed log-magnitudes (|g| floored at the smallest normal float)."
     return _SignedLogProduct.apply(g, dim % g.dim())
 
-# %% ../nbs/01_nets.ipynb 16
+# %% ../nbs/01_nets.ipynb 17
 class SPAN(EnsembleNet):
     "KHRONOS separable tensor-product B-spline network: dense+sigmoid, `nmodes` spline-product modes, linear head."
     kind = 'span'
@@ -154,7 +165,7 @@ class SPAN(EnsembleNet):
         modes = signed_log_product(g, dim=1)                             # (E, B, M)
         return self.head(modes)
 
-# %% ../nbs/01_nets.ipynb 18
+# %% ../nbs/01_nets.ipynb 19
 def _kaiming_uniform(shape, fan_in: int, a: float) -> nn.Parameter:
     gain = math.sqrt(2.0 / (1 + a * a))
     return _uniform(shape, gain * math.sqrt(3.0 / fan_in))
@@ -197,7 +208,7 @@ class KAN(EnsembleNet):
         for layer in self.layers: x = layer(x)
         return x if self.head is None else self.head(x)
 
-# %% ../nbs/01_nets.ipynb 20
+# %% ../nbs/01_nets.ipynb 21
 NETS = {cls.kind: cls for cls in (MLP, SPAN, KAN)}
 
 def check_positive_int(name: str, v) -> int:
@@ -239,7 +250,7 @@ def count_params(net: nn.Module) -> int:
     E = getattr(net, 'ensemble', 1)
     return sum(p.numel() for p in net.parameters() if p.requires_grad) // E
 
-# %% ../nbs/01_nets.ipynb 34
+# %% ../nbs/01_nets.ipynb 35
 def resolve_device(device='cpu') -> torch.device:
     "`'auto'` is the GPU when torch sees one, else the CPU; a GPU asked for where there is none is refused."
     if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -311,7 +322,7 @@ def polyak_(net, target, tau: float):
     "Move `target`'s parameters a fraction `tau` towards `net`'s, in place."
     for p, pt in zip(net.parameters(), target.parameters()): pt.lerp_(p, tau)
 
-# %% ../nbs/01_nets.ipynb 37
+# %% ../nbs/01_nets.ipynb 38
 def _sized(kind, in_dim, out_dim, size, depth, cfg):
     if kind == 'span': return {**cfg, 'nmodes': size}
     return {**cfg, 'hidden': [size] * depth}

@@ -22,31 +22,35 @@ from .nets import (make_net, count_params, gaussian_log_prob, check_positive_int
                          resolve_device, member_generators, shared_generator, make_adam, set_lr)
 
 # %% auto 0
-__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'IQLConfig', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent',
-           'expectile_loss', 'IQL', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_offline', 'train_iql']
+__all__ = ['CORL_IQL', 'CORL_IQL_DEFAULT', 'LOG_STD_MIN', 'LOG_STD_MAX', 'IQLConfig', 'corl_iql_config',
+           'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent', 'expectile_loss',
+           'IQL', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_offline', 'train_iql']
 
 # %% ../nbs/10_offline.ipynb 6
 @dataclass
 class IQLConfig:
-    "CORL's IQL settings for D4RL locomotion; `actor`/`critic` are `make_net` options (with `arch`)."
+    """The IQL paper's settings for D4RL locomotion (Kostrikov et al., 2021: rewards scaled on every dataset, Polyak
+    0.005, a Gaussian actor); `corl_iql_config` gives CORL's per-dataset variants. `actor`/`critic` are `make_net`
+    options (with `arch`)."""
     dataset: str = 'spanrl/hopper/medium-v0'
-    steps: int = 1_000_000
+    steps: int = 1_000_000             # gradient updates
     batch_size: int = 256
-    gamma: float = 0.99
-    tau: float = 0.005
-    expectile: float = 0.7
-    beta: float = 3.0
-    max_weight: float = 100.0
-    actor_lr: float = 3e-4
+    gamma: float = 0.99                # discount
+    tau: float = 0.005                 # Polyak rate of the target critics
+    expectile: float = 0.7             # the value network fits this expectile of Q (CORL's `iql_tau`)
+    beta: float = 3.0                  # inverse temperature of the advantage weights
+    max_weight: float = 100.0          # advantage weights are clipped here
+    actor_lr: float = 3e-4             # cosine-decayed to 0 over `steps`
     critic_lr: float = 3e-4
     value_lr: float = 3e-4
     actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    normalize_reward: bool = True
-    eval_every: int = 5_000
-    eval_episodes: int = 10
-    device: str = 'cpu'          # 'cpu', 'cuda[:N]' or 'auto'
-    cuda_graph: bool = True      # on a GPU, replay each update as one CUDA graph
+    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))  # also the value network's
+    normalize_reward: bool = True      # scale rewards by 1000 / (max - min return over complete episodes)
+    deterministic_actor: bool = False  # CORL's `iql_deterministic`: weighted squared error to the data's action, no log-prob
+    eval_every: int = 5_000            # updates between evaluations
+    eval_episodes: int = 10            # episodes per seed and evaluation
+    device: str = 'cpu'                # 'cpu', 'cuda[:N]' or 'auto'
+    cuda_graph: bool = True            # on a GPU, replay each update as one CUDA graph
 
     def validate(self):
         for name in ('steps', 'batch_size', 'eval_every', 'eval_episodes'): check_positive_int(f"IQL {name}", getattr(self, name))
@@ -60,9 +64,30 @@ class IQLConfig:
         return self
 
 # %% ../nbs/10_offline.ipynb 8
-def reward_scale(data: Transitions) -> float:
-    "CORL's locomotion reward scale, 1000 / (max - min episode return)."
-    R = data.episode_returns
+# CORL's per-dataset departures from IQLConfig's defaults, read from configs/offline/iql/*/*_v2.yaml (locomotion).
+CORL_IQL = {
+    ('hopper', 'medium'): dict(tau=0.001, normalize_reward=True, deterministic_actor=True),
+    ('hopper', 'medium-replay'): dict(tau=0.001, normalize_reward=True, deterministic_actor=True),
+    ('hopper', 'medium-expert'): dict(beta=6.0, expectile=0.5, normalize_reward=False),
+}
+CORL_IQL_DEFAULT = dict(normalize_reward=False)  # every other halfcheetah / hopper / walker2d dataset
+
+def corl_iql_config(env: str, kind: str, **kw) -> IQLConfig:
+    "CORL's IQL settings for the `env`-`kind` dataset; `kw` sets anything else (dataset, steps, networks ...)."
+    return IQLConfig(**{**CORL_IQL.get((env, kind), CORL_IQL_DEFAULT), **kw})
+
+# %% ../nbs/10_offline.ipynb 11
+def complete_episode_returns(data: Transitions, max_episode_steps: int) -> np.ndarray:
+    "Returns of the episodes that ended (terminated, or reached the time limit); a fragment cut by the dataset's size is left out."
+    done = data.episode_terminated | (data.episode_lengths >= max_episode_steps)
+    if not done.any():
+        raise DatasetError(f"the dataset has no complete episode (none terminated or reached {max_episode_steps} steps), "
+                           f"so its reward scale is undefined: use normalize_reward=False or a larger dataset")
+    return data.episode_returns[done]
+
+def reward_scale(data: Transitions, max_episode_steps: int = 1000) -> float:
+    "CORL's locomotion reward scale, 1000 / (max - min return over complete episodes)."
+    R = complete_episode_returns(data, max_episode_steps)
     return 1000.0 / max(R.max() - R.min(), 1e-6)
 
 def dataset_env_id(ds_id: str, ds=None) -> str:
@@ -78,11 +103,11 @@ def prepare_data(ds_id: str, normalize_reward: bool = True, progress: bool = Tru
     data = Transitions.from_minari(ds, normalize=True)
     info = env_info(dataset_env_id(ds_id, ds))
     data.check_env(info)
-    scale = reward_scale(data) if normalize_reward else 1.0
+    scale = reward_scale(data, info.max_episode_steps or 1000) if normalize_reward else 1.0
     data.rew = data.rew * scale
     return data, info, scale
 
-# %% ../nbs/10_offline.ipynb 10
+# %% ../nbs/10_offline.ipynb 14
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 
 class IQLAgent(nn.Module):
@@ -110,7 +135,7 @@ class IQLAgent(nn.Module):
     @torch.no_grad()
     def act(self, obs): return self.mean(obs)
 
-# %% ../nbs/10_offline.ipynb 12
+# %% ../nbs/10_offline.ipynb 16
 def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
     "Asymmetric squared loss $|\\tau - 1(u<0)| u^2$."
     return (tau - (u < 0).float()).abs() * u ** 2
@@ -145,12 +170,14 @@ class IQL:
         q_loss = ((q - y[:, None]) ** 2).mean(2).sum()
         self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
         w = torch.exp(cfg.beta * adv.detach()).clamp(max=cfg.max_weight)
-        pi_loss = -(w * ag.log_prob(o, a)).mean(1).sum()
+        # CORL's deterministic variant regresses the mean onto the data's action; the Gaussian one maximises log pi(a|s)
+        bc = ((ag.mean(o) - a) ** 2).sum(-1) if cfg.deterministic_actor else -ag.log_prob(o, a)
+        pi_loss = (w * bc).mean(1).sum()
         self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
         polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
 
-# %% ../nbs/10_offline.ipynb 14
+# %% ../nbs/10_offline.ipynb 18
 def policy_fn(agent, data: Transitions):
     "Deterministic actions for raw environment states `(E, n, obs_dim)` (CPU tensors in and out, wherever the agent is)."
     return lambda obs: agent.act((obs.to(data.device) - data.obs_mean) / data.obs_std).cpu()
@@ -203,7 +230,7 @@ def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_ever
     check_every = check_every or (1 if device.type == 'cpu' else 1000)
     finite = torch.ones((), dtype=torch.bool, device=device)
     update = update_fn(learner, data, finite, getattr(learner.cfg, 'cuda_graph', False))
-    curve, t0, last_good, last_check = [], time.perf_counter(), None, 0
+    curve, t0, last_good, last_check, eval_s = [], time.perf_counter(), None, 0, 0.0
     bar = tqdm(range(1, steps + 1), desc=f'{type(learner).__name__} x{len(seeds)}', unit='update', disable=not progress, mininterval=2)
     for step in bar:
         losses = update()
@@ -219,6 +246,7 @@ def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_ever
                                          f"or check the dataset's rewards")
             last_check = step
         if evaluate_now:
+            t_eval = time.perf_counter()
             rets = evaluate(policy_fn(learner.ag, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
             scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
             curve.append((step, rets.tolist(), scores))
@@ -228,10 +256,12 @@ def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_ever
                 tmp = Path(str(checkpoint) + '.tmp')
                 torch.save(dict(step=step, agent=learner.ag.state_dict()), tmp); os.replace(tmp, checkpoint)
                 last_good = step
+            eval_s += time.perf_counter() - t_eval
     if device.type == 'cuda': torch.cuda.synchronize(device)
     wall = time.perf_counter() - t0
+    # update_s leaves out evaluation (and checkpoint) time: what a time-per-update comparison should read
     return dict(curve=curve, final_return=curve[-1][1], final_score=curve[-1][2], wall_clock_s=wall, device=str(device),
-                updates_per_s=steps / wall, params=dict(actor=count_params(learner.ag.actor), critic=count_params(learner.ag.q)))
+                update_s=wall - eval_s, updates_per_s=steps / (wall - eval_s), params=dict(actor=count_params(learner.ag.actor), critic=count_params(learner.ag.q)))
 
 def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL on `cfg.dataset`, one member per seed."

@@ -39,6 +39,7 @@ class PPOConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     arch: str = 'mlp'
+    orthogonal_init: bool = True        # MLP only: CleanRL's layer_init (gain sqrt 2, policy head 0.01, value head 1.0)
     net: dict = field(default_factory=lambda: dict(hidden=[64, 64], activation='tanh'))
     eval_every: int = 10_000            # environment steps between evaluations
     eval_episodes: int = 10
@@ -59,11 +60,13 @@ class PPOConfig:
 # %% ../nbs/06_ppo.ipynb 7
 class EnsemblePolicy(nn.Module):
     "Actor and critic for E members; `dist_terms` samples with per-member generators."
-    def __init__(self, info, arch: str, net: dict, seeds):
+    def __init__(self, info, arch: str, net: dict, seeds, orthogonal_init: bool = False):
         super().__init__()
         self.discrete, self.E = info.discrete, len(seeds)
-        self.actor = make_net(arch, info.obs_dim, info.act_dim, seeds=seeds, **net)
-        self.critic = make_net(arch, info.obs_dim, 1, seeds=[s + 7919 for s in seeds], **net)
+        heads = ({'actor': dict(init='orthogonal', out_gain=0.01), 'critic': dict(init='orthogonal', out_gain=1.0)}
+                 if orthogonal_init and arch == 'mlp' else {'actor': {}, 'critic': {}})
+        self.actor = make_net(arch, info.obs_dim, info.act_dim, seeds=seeds, **net, **heads['actor'])
+        self.critic = make_net(arch, info.obs_dim, 1, seeds=[s + 7919 for s in seeds], **net, **heads['critic'])
         if not self.discrete: self.log_std = nn.Parameter(torch.zeros(self.E, 1, info.act_dim))
         self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in seeds]
 
@@ -123,7 +126,7 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
     info = env_info(cfg.env_id)
     E, N, T = len(seeds), cfg.n_envs, cfg.n_steps
     envs = EnsembleEnvs(cfg.env_id, seeds, N)
-    pol = EnsemblePolicy(info, cfg.arch, cfg.net, seeds)
+    pol = EnsemblePolicy(info, cfg.arch, cfg.net, seeds, cfg.orthogonal_init)
     opt = torch.optim.Adam(pol.parameters(), lr=cfg.lr, eps=1e-5)
     batch, mb = N * T, N * T // cfg.n_minibatches
     n_updates = math.ceil(cfg.total_steps / batch)

@@ -10,13 +10,15 @@ import math
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 # %% auto 0
-__all__ = ['SCALES', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision', 'check_scale', 'make_record',
-           'record_path', 'write_record', 'read_record', 'load_records']
+__all__ = ['SCALES', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision', 'loaded_code',
+           'code_changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record',
+           'load_records']
 
 # %% ../nbs/02_records.ipynb 5
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -70,7 +72,25 @@ def git_revision(path: str | os.PathLike = '.') -> str | None:
         return rev.stdout.strip() + ('-dirty' if dirty else '')
     except (OSError, subprocess.SubprocessError): return None
 
-# %% ../nbs/02_records.ipynb 9
+def loaded_code() -> list[str]:
+    "The spanrl source files this process has imported, relative to the checkout: the code a record's numbers depend on."
+    import spanrl
+    root = Path(spanrl.__file__).resolve().parents[1]
+    files = {Path(m.__file__).resolve() for n, m in list(sys.modules.items())
+             if n.split('.')[0] == 'spanrl' and getattr(m, '__file__', None)}
+    return sorted(str(f.relative_to(root)) for f in files if root in f.parents)
+
+def code_changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> bool | None:
+    """Whether any of `paths` differs in the working tree of `repo` from commit `rev` (a record's `git_rev`; a
+    `-dirty` suffix is read as its base commit). None if git cannot tell: no rev, or one this repository lacks."""
+    if not rev: return None
+    try:
+        r = subprocess.run(['git', 'diff', '--quiet', rev.removesuffix('-dirty'), '--', *paths], cwd=repo,
+                           capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError): return None
+    return {0: False, 1: True}.get(r.returncode)
+
+# %% ../nbs/02_records.ipynb 10
 SCALES = ('smoke', 'quick', 'paper')
 
 def check_scale(scale: str) -> str:
@@ -83,7 +103,7 @@ def make_record(experiment: str, run_id: str, scale: str, config: dict, metrics:
     "A result record with provenance filled in."
     return dict(experiment=experiment, run_id=run_id, paper=paper, scale=check_scale(scale), config=config,
                 seeds=list(seeds), metrics=metrics, curves=curves or {}, params=params or {},
-                wall_clock_s=wall_clock_s, versions=package_versions(), git_rev=git_revision(),
+                wall_clock_s=wall_clock_s, versions=package_versions(), git_rev=git_revision(), code=loaded_code(),
                 created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds'))
 
 def record_path(root, experiment: str, run_id: str) -> Path:

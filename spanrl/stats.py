@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto 0
-__all__ = ['iqm', 'bootstrap_ci', 'performance_profile', 'steps_to_threshold', 'success_rate', 'return_at_fraction',
-           'fewer_steps_pct']
+__all__ = ['iqm', 'bootstrap_ci', 'performance_profile', 'probability_of_improvement', 'relative_iqm_difference', 'compare_ci',
+           'steps_to_threshold', 'success_rate', 'return_at_fraction', 'fewer_steps_pct']
 
 # %% ../nbs/03_stats.ipynb 5
 def iqm(scores) -> float:
@@ -38,6 +38,30 @@ def performance_profile(scores, taus) -> np.ndarray:
     return np.array([(x > t).mean() for t in np.asarray(taus, dtype=float)])
 
 # %% ../nbs/03_stats.ipynb 9
+def probability_of_improvement(x, y) -> float:
+    "P(X > Y) averaged over tasks: `x`, `y` are per-task arrays of run scores (ties count half), as rliable defines it."
+    p = [((xi[:, None] > yi[None]) + 0.5 * (xi[:, None] == yi[None])).mean()
+         for xi, yi in zip(map(np.asarray, x), map(np.asarray, y))]
+    return float(np.mean(p))
+
+def relative_iqm_difference(x, y) -> float:
+    "(IQM(X) - IQM(Y)) / |IQM(Y)| over all tasks and runs; `x`, `y` per-task arrays of run scores."
+    a, b = iqm(np.concatenate(list(map(np.ravel, x)))), iqm(np.concatenate(list(map(np.ravel, y))))
+    if b == 0: return 0.0 if a == 0 else float(np.copysign(np.inf, a - b))
+    return (a - b) / abs(b)
+
+def compare_ci(x, y, statistic=probability_of_improvement, reps: int = 2000, alpha: float = 0.05, seed: int = 0):
+    """(point, low, high): `statistic(x, y)` with a stratified percentile bootstrap interval; runs are resampled within
+    each task, independently for `x` and `y` (per-task arrays, seed counts may differ)."""
+    x, y = [np.asarray(v, dtype=float).ravel() for v in x], [np.asarray(v, dtype=float).ravel() for v in y]
+    if len(x) != len(y) or not x: raise ValueError(f"compare_ci needs the same tasks on both sides, got {len(x)} and {len(y)}")
+    rng = np.random.default_rng(seed)
+    pick = lambda v: [t[rng.integers(0, len(t), len(t))] for t in v]
+    stats = np.array([statistic(pick(x), pick(y)) for _ in range(reps)])
+    lo, hi = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return statistic(x, y), float(lo), float(hi)
+
+# %% ../nbs/03_stats.ipynb 12
 def steps_to_threshold(curve, threshold: float) -> list:
     "Per seed, the first evaluation step whose return is >= `threshold` (None if never)."
     n = len(curve[0][1])
@@ -54,8 +78,8 @@ def return_at_fraction(curve, fraction: float = 0.5) -> list:
     eligible = [c for c in curve if c[0] <= fraction * last] or curve[:1]
     return list(eligible[-1][1])
 
-def fewer_steps_pct(steps_a, steps_b) -> float | None:
-    "How many % fewer steps `a` needs than `b` (median over seeds that reached; None if either never did)."
-    a, b = [s for s in steps_a if s is not None], [s for s in steps_b if s is not None]
-    if not a or not b: return None
-    return 100 * (1 - float(np.median(a)) / float(np.median(b)))
+def fewer_steps_pct(steps_a, steps_b, budget: float) -> float:
+    """How many % fewer steps `a` needs than `b`: medians over all seeds, a seed that never reached the threshold
+    counting as the whole `budget` (censored: it would have needed more), never left out."""
+    med = lambda s: float(np.median([budget if v is None else v for v in s]))
+    return 100 * (1 - med(steps_a) / med(steps_b))

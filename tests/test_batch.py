@@ -46,7 +46,7 @@ def test_killed_batch_resumes_without_redoing_finished_runs(tmp_path):
     fresh = tmp_path / 'fresh'
     p = cli('reproduce', '--paper', 'span_online', '--scale', 'smoke', '--out', str(fresh), '--jobs', '2', cwd=tmp_path)
     assert p.communicate(timeout=600) and p.returncode == 0
-    assert comparable(load_records(runs / 'results')) == comparable(load_records(fresh / 'runs' / 'smoke' / 'span_online' / 'results'))
+    assert comparable(load_records(runs / 'results' / 'seed0')) == comparable(load_records(fresh / 'runs' / 'smoke' / 'span_online' / 'results' / 'seed0'))
 
 def test_failing_notebook_lets_the_rest_finish_and_exits_nonzero(tmp_path, monkeypatch):
     bad = tmp_path / 'repros'
@@ -61,12 +61,12 @@ def test_failing_notebook_lets_the_rest_finish_and_exits_nonzero(tmp_path, monke
     monkeypatch.setattr(report, 'repro_dir', lambda: bad)
     lines = []
     failures = report.run_batch(['broken'], 'smoke', tmp_path / 'out', log=lines.append)
-    assert list(failures) == ['broken-1'] and 'reward column is all NaN' not in failures['broken-1']
-    assert 'broken-1.failed.ipynb' in failures['broken-1']
+    assert list(failures) == ['broken-1-seed0'] and 'reward column is all NaN' not in failures['broken-1-seed0']
+    assert 'broken-1-seed0.failed.ipynb' in failures['broken-1-seed0']
     done = sorted(f.name for f in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken').glob('broken-*.ipynb'))
-    assert done == ['broken-0.ipynb', 'broken-1.failed.ipynb', 'broken-2.ipynb']
-    assert 'reward column is all NaN' in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-1.log').read_text() or \
-           'reward column is all NaN' in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-1.failed.ipynb').read_text()
+    assert done == ['broken-0-seed0.ipynb', 'broken-1-seed0.failed.ipynb', 'broken-2-seed0.ipynb']
+    assert 'reward column is all NaN' in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-1-seed0.log').read_text() or \
+           'reward column is all NaN' in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-1-seed0.failed.ipynb').read_text()
 
 def test_cli_exits_nonzero_and_names_the_failure(tmp_path):
     r = subprocess.run([str(EXE), 'reproduce', '--paper', 'SPIN?', '--scale', 'smoke', '--out', str(tmp_path)],
@@ -76,7 +76,7 @@ def test_cli_exits_nonzero_and_names_the_failure(tmp_path):
 def test_ray_backend_runs_smoke_runs_on_a_local_ray(tmp_path, monkeypatch):
     import ray  # a dev dependency: `make test` installs it
     monkeypatch.setenv('MINARI_DATASETS_PATH', str(tmp_path / 'minari'))
-    keys = ['span_online-ppo-CartPole-v1-mlp', 'span_online-ppo-CartPole-v1-span']
+    keys = ['span_online-ppo-CartPole-v1-mlp-seed0', 'span_online-ppo-CartPole-v1-span-seed0']
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env=dict(env_vars=dict(MINARI_DATASETS_PATH=str(tmp_path / 'minari'))))
     try:
@@ -85,6 +85,6 @@ def test_ray_backend_runs_smoke_runs_on_a_local_ray(tmp_path, monkeypatch):
     finally:
         ray.shutdown()
     assert failures == {}
-    df = load_records(tmp_path / 'runs' / 'smoke' / 'span_online' / 'results')
+    df = load_records(tmp_path / 'runs' / 'smoke' / 'span_online' / 'results' / 'seed0')
     assert sorted(df.run_id) == ['ppo-CartPole-v1-mlp', 'ppo-CartPole-v1-span']
     assert sum('ran' in l for l in lines) == 2

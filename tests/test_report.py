@@ -40,7 +40,7 @@ def test_smoke_report_renders_figures_and_tables(smoke_report):
 
 def test_smoke_report_writes_one_record_per_fit(smoke_report):
     out, _ = smoke_report
-    df = load_records(out / 'runs' / 'smoke' / 'khronos_fit' / 'results')
+    df = load_records(out / 'runs' / 'smoke' / 'khronos_fit' / 'results' / 'seed0')
     assert len(df) == 2 * 3 * 2  # targets x classes x budgets at smoke scale
     assert set(df.scale) == {'smoke'}
     for _, r in df.iterrows():
@@ -49,7 +49,7 @@ def test_smoke_report_writes_one_record_per_fit(smoke_report):
 
 def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
     out, _ = smoke_report
-    df = load_records(out / 'runs' / 'smoke' / 'span_online' / 'results')
+    df = load_records(out / 'runs' / 'smoke' / 'span_online' / 'results' / 'seed0')
     assert sorted(df.run_id) == ['ppo-CartPole-v1-mlp', 'ppo-CartPole-v1-span',
                                  'sac-InvertedPendulum-v5-mlp', 'sac-InvertedPendulum-v5-span']
     for _, r in df.iterrows():
@@ -60,7 +60,7 @@ def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
 
 def test_smoke_report_has_datasets_section(smoke_report):
     out, _ = smoke_report
-    df = load_records(out / 'runs' / 'smoke' / 'datasets' / 'results')
+    df = load_records(out / 'runs' / 'smoke' / 'datasets' / 'results' / 'seed0')
     assert sorted(df.run_id) == ['halfcheetah', 'hopper', 'walker2d']
     for r in df.itertuples():
         assert all(d['transitions'] in (2_000, 4_000) for d in r.metrics['datasets'])  # smoke size (medium-expert doubles)
@@ -69,7 +69,7 @@ def test_smoke_report_has_datasets_section(smoke_report):
 
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
-    nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit.ipynb'
+    nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit-seed0.ipynb'
     before = nb.stat().st_mtime_ns
     r = spanrl_cli('report', '--scale', 'smoke', '--out', str(out), cwd=out)
     assert r.returncode == 0, r.stderr
@@ -87,11 +87,11 @@ def test_failed_reproduction_is_reported_and_keeps_its_notebook(tmp_path, monkey
     nbformat.write(nb, bad / 'broken.ipynb')
     monkeypatch.setitem(report.REPRODUCTIONS, 'broken', dict(notebook='broken.ipynb', paper='-', title='-'))
     monkeypatch.setattr(report, 'repro_dir', lambda: bad)
-    with pytest.raises(RuntimeError, match=r"broken\.ipynb failed .*broken\.failed\.ipynb"):
+    with pytest.raises(RuntimeError, match=r"broken\.ipynb failed .*broken-seed0\.failed\.ipynb"):
         report.run_reproduction('broken', 'smoke', tmp_path / 'out')
-    failed = tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken.failed.ipynb'
+    failed = tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-seed0.failed.ipynb'
     assert 'dataset spanrl/nope-v0 not found' in failed.read_text()
-    assert not (failed.parent / 'broken.ipynb').exists()  # not marked done: the next run retries it
+    assert not (failed.parent / 'broken-seed0.ipynb').exists()  # not marked done: the next run retries it
 
 def test_cli_rejects_bad_scale(tmp_path):
     r = spanrl_cli('report', '--scale', 'huge', '--out', str(tmp_path), cwd=tmp_path)
