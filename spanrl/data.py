@@ -20,11 +20,13 @@ import numpy as np
 import torch
 
 from .nets import member_indices
+from .records import atomic_write_bytes
 
 # %% auto 0
 __all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'DatasetError', 'dataset_id', 'parse_id', 'normalized_score',
-           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'move_into_place', 'write_dataset',
-           'read_episodes', 'dataset_facts', 'load_local', 'load_remote', 'load', 'Transitions']
+           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'move_into_place',
+           'keep_namespace_metadata', 'write_dataset', 'read_episodes', 'dataset_facts', 'load_local', 'load_remote',
+           'load', 'Transitions']
 
 # %% ../nbs/08_data.ipynb 6
 D4RL_REF = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
@@ -129,6 +131,16 @@ def move_into_place(staged: Path, final: Path, digest: str, replace: bool, trash
         if _checksum_at(final) != digest: raise
     return final
 
+def keep_namespace_metadata(stage: Path, root: Path, ds_id: str):
+    """Minari writes `namespace_metadata.json` into every namespace folder above a new dataset (`spanrl/`,
+    `spanrl/hopper/`); only the dataset folder is moved into place, so copy those files across where missing, or
+    `minari.namespace.list_local_namespaces()` would not see the namespace."""
+    from minari.namespace import NAMESPACE_METADATA_FILENAME
+    parts = ds_id.split('/')[:-1]
+    for k in range(1, len(parts) + 1):
+        src, dst = stage.joinpath(*parts[:k], NAMESPACE_METADATA_FILENAME), root.joinpath(*parts[:k], NAMESPACE_METADATA_FILENAME)
+        if src.exists() and not dst.exists(): atomic_write_bytes(dst, src.read_bytes())
+
 def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None, replace: bool = False):
     """Validate `episodes`, write them as Minari dataset `ds_id` atomically, with `meta` and a checksum in `spanrl.json`.
     With `replace`, an existing copy is swapped out only once the new one is complete."""
@@ -157,6 +169,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
                      transitions=int(sum(len(ep['actions']) for ep in episodes)), mean_return=float(np.mean(rets)))
         (stage / ds_id / 'spanrl.json').write_text(json.dumps(facts, indent=1))
         move_into_place(stage / ds_id, final, facts['checksum'], replace, trash=stage / 'replaced')
+        keep_namespace_metadata(stage, datasets_root(), ds_id)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         env.close()

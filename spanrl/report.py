@@ -80,14 +80,17 @@ def repro_dir() -> Path:
 # %% ../nbs/90_report.ipynb 6
 def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = None, log_file: Path | None = None) -> Path:
     """Execute `src` with papermill into `dst` atomically; a failed run raises and leaves its partial notebook as
-    `*.failed.ipynb`. With `log_file`, everything the notebook prints goes there as it runs."""
+    `*.failed.ipynb`. With `log_file`, everything the notebook prints goes there as it runs, and only there: the
+    terminal keeps the batch's one progress bar (papermill's `log_output` would echo every line, inner progress
+    bars included, and the kernel's own start-up warnings are silenced below ERROR)."""
     import papermill as pm
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.stem}.running.ipynb")
     out = open(log_file, 'w') if log_file else None
     try:
         pm.execute_notebook(str(src), str(tmp), parameters=parameters, kernel_name='python3', progress_bar=False,
-                            cwd=str(cwd or src.parent), log_output=out is not None, stdout_file=out, stderr_file=out)
+                            cwd=str(cwd or src.parent), log_output=False, stdout_file=out, stderr_file=out,
+                            extra_arguments=['--IPKernelApp.log_level=ERROR'])
     except Exception as e:
         failed = dst.with_name(f"{dst.stem}.failed.ipynb")
         if not tmp.exists():  # papermill gave up before running a cell
@@ -164,7 +167,7 @@ def _ray_results(calls: list):
         yield ray.get(ready[0])
 
 def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = False, jobs: int = 1,
-              backend: str = 'local', log=print, keys=None) -> dict:
+              backend: str = 'local', log=None, keys=None) -> dict:
     """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones; a failure is logged and the
     rest go on. `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
     only those runs. Returns the failures, {run key: error}."""
@@ -176,6 +179,7 @@ def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = F
     calls = [(n, k, p, scale, str(out), seed, force) for n, k, p in runs]
     from tqdm.auto import tqdm
     bar = tqdm(total=len(calls), desc=f'reproductions ({scale})', unit='run', file=sys.stderr)
+    log = log or tqdm.write  # one line per finished run, printed above the batch's progress bar
     if backend == 'ray': results = _ray_results(calls)
     elif jobs == 1: results = (_run_one(*c) for c in calls)
     else:
@@ -201,7 +205,7 @@ def render_html(nb_path: Path, html_path: Path) -> Path:
     return atomic_write_bytes(html_path, body.encode())
 
 def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, seed: int = 0, force: bool = False,
-                 jobs: int = 1, backend: str = 'local', log=print) -> Path:
+                 jobs: int = 1, backend: str = 'local', log=None) -> Path:
     "Run the reproductions (`names`, default all) at `scale`, then render `out/index.html` from every record found."
     check_scale(scale)
     out = Path(out).resolve()
@@ -211,7 +215,7 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
                                  dict(runs_dir=str(out / 'runs'), scale=scale, seed=seed))
     index = render_html(report_nb, out / 'index.html')
     atomic_write_json(out / 'status.json', dict(scale=scale, reproductions=names, failures=failures))
-    log(f"report: {index}")
+    (log or print)(f"report: {index}")
     if failures: raise RuntimeError(f"{len(failures)} reproduction(s) failed: {', '.join(failures)}; see the log above")
     return index
 

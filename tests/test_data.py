@@ -29,16 +29,24 @@ def test_unknown_ids_fail_fast_with_what_was_tried(minari_root):
     with pytest.raises(DatasetError, match='no recipe for spanrl/ant/medium-v0'): load('spanrl/ant/medium-v0')
     with pytest.raises(DatasetError, match='malformed dataset id'): load('hopper-medium-v2')
 
+def test_d4rl_references_are_d4rls_published_numbers():
+    # typed out from D4RL's infos.py (REF_MIN_SCORE / REF_MAX_SCORE), not read from the module under test
+    published = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
+    assert {k: tuple(v) for k, v in data.D4RL_REF.items()} == published
+    assert data.normalized_score('walker2d', 1.629008 + 0.5 * (4592.3 - 1.629008)) == pytest.approx(50.0)
+
 def test_random_dataset_builds_loads_and_normalises(minari_root):
     ds = load('spanrl/hopper/random-2k-v0', progress=False)
     assert ds.total_steps == 2_000
     facts = data.dataset_facts('spanrl/hopper/random-2k-v0')
     assert facts['transitions'] == 2_000 and facts['checksum'] == checksum(read_episodes(ds))
-    assert facts['d4rl_ref'] == list(data.D4RL_REF['hopper'])
+    assert facts['d4rl_ref'] == [-20.272305, 3234.3]  # D4RL's published hopper references (d4rl/infos.py), typed out
     tr = Transitions.from_minari(ds, normalize=True)
     assert abs(tr.obs.mean().item()) < 1e-4 and tr.term.sum() > 0  # random hopper falls: terminations are kept
     score = data.normalized_score('hopper', tr.episode_returns.mean())
     assert -5 < score < 5  # a uniform policy scores about 0 on D4RL's scale
+    import minari.namespace
+    assert {'spanrl', 'spanrl/hopper'} <= set(minari.namespace.list_local_namespaces())  # metadata moved with the data
 
 @pytest.mark.parametrize('field,edit,msg', [
     ('rewards', lambda ep: ep['rewards'].__setitem__(3, np.inf), "field 'rewards' has 1 non-finite"),
