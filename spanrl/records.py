@@ -17,8 +17,7 @@ from typing import Any
 
 # %% auto 0
 __all__ = ['SCALES', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision', 'loaded_code',
-           'code_changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record',
-           'load_records']
+           'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record', 'load_records']
 
 # %% ../nbs/02_records.ipynb 5
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -80,15 +79,15 @@ def loaded_code() -> list[str]:
              if n.split('.')[0] == 'spanrl' and getattr(m, '__file__', None)}
     return sorted(str(f.relative_to(root)) for f in files if root in f.parents)
 
-def code_changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> bool | None:
-    """Whether any of `paths` differs in the working tree of `repo` from commit `rev` (a record's `git_rev`; a
-    `-dirty` suffix is read as its base commit). None if git cannot tell: no rev, or one this repository lacks."""
+def changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> list[str] | None:
+    """The files among `paths` that differ in the working tree of `repo` from commit `rev` (a record's `git_rev`; a
+    `-dirty` suffix is read as its base commit); [] if none. None if git cannot tell: no rev, or one it lacks."""
     if not rev: return None
     try:
-        r = subprocess.run(['git', 'diff', '--quiet', rev.removesuffix('-dirty'), '--', *paths], cwd=repo,
-                           capture_output=True, timeout=30)
+        r = subprocess.run(['git', 'diff', '--name-only', rev.removesuffix('-dirty'), '--', *paths], cwd=repo,
+                           capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError): return None
-    return {0: False, 1: True}.get(r.returncode)
+    return r.stdout.split() if r.returncode == 0 else None
 
 # %% ../nbs/02_records.ipynb 10
 SCALES = ('smoke', 'quick', 'paper')

@@ -20,7 +20,7 @@ from .nets import check_positive_int
 __all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'D4RL_GRID', 'KAN_CQL_DATASETS', 'SPAN_OFFLINE_DATASETS',
            'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'results_dir', 'reproduction',
            'select_reproductions', 'plan', 'run_reproduction', 'run_batch', 'render_html', 'build_report',
-           'render_readme', 'forge_command', 'main']
+           'run_provenance', 'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -220,6 +220,27 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
     return index
 
 # %% ../nbs/90_report.ipynb 10
+def run_provenance(df, experiment: str, repo: str | Path | None = None):
+    """One row per commit that produced `experiment`'s records (a `load_records` frame): how many runs, when, and which
+    of the files they depend on have changed since ('stale'), or 'unknown commit' where git cannot tell."""
+    import pandas as pd
+    from spanrl.records import changed_since
+    repo = Path(repo) if repo else repro_dir().parent
+    rows = []
+    if not len(df): return pd.DataFrame(columns=['commit', 'runs', 'made', 'status'])
+    for rev, d in df.groupby(df.git_rev.fillna('unknown'), sort=False):
+        code = sorted({f for c in d.get('code', pd.Series([None] * len(d))) for f in (c if isinstance(c, list) else ['spanrl'])})
+        paths = code + [f"reproductions/{reproduction(experiment)['notebook']}"] + (['forge'] if 'spanrl/forge.py' in code else [])
+        changed = changed_since(None if rev == 'unknown' else rev, paths, repo)
+        status = ('unknown commit' if changed is None else 'stale: changed since: ' + ', '.join(changed) if changed
+                  else 'current') + (' (made with uncommitted changes)' if rev.endswith('-dirty') else '')
+        made = sorted(d.created)
+        rows.append(dict(commit=rev[:10] + ('-dirty' if rev.endswith('-dirty') else ''), runs=len(d),
+                         made=made[0][:16] if made[0][:16] == made[-1][:16] else f"{made[0][:16]} to {made[-1][:16]}",
+                         status=status))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/90_report.ipynb 13
 def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     "Markdown of the index notebook, as README.md holds it."
     from nbconvert import MarkdownExporter
@@ -227,7 +248,7 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     body, _ = MarkdownExporter().from_notebook_node(nbformat.read(nb, as_version=4))
     return body.strip() + '\n'
 
-# %% ../nbs/90_report.ipynb 12
+# %% ../nbs/90_report.ipynb 15
 def forge_command(action: str, target: str, steps: int, threads: int | None = None):
     "The forge from the shell: `train` (resumes), `select` (writes recipe.json), `pin` (checksums.json), `build` (an id)."
     from spanrl import forge

@@ -1,0 +1,48 @@
+"""The report's tables show what the records hold: hand-made records with known numbers, rendered through the real
+report notebook, must come out unchanged (a halved critic count, a dropped column or a stale run must show)."""
+import re
+
+import pytest
+
+from spanrl import report
+from spanrl.records import make_record, write_record
+
+KAN_CQL = [  # (actor, critic, actor params, critic params per critic, seed scores, s per 1k updates)
+    ('mlp', 'mlp', 7_692, 137_985, [50.0, 52.0], 10.0),
+    ('kan', 'mlp', 1_104, 137_985, [40.0, 44.0], 12.0),
+    ('mlp', 'kan', 7_692, 7_680, [20.0, 22.0], 9.0),
+    ('kan', 'kan', 1_104, 7_680, [10.0, 12.0], 11.0),
+]
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp('tables')
+    results = report.results_dir(out, 'quick', 'kan_cql')
+    for kind in ('medium', 'medium-replay'):
+        for actor, critic, n_actor, n_critic, scores, secs in KAN_CQL:
+            cfg = dict(env='walker2d', kind=kind, actor_class=actor, critic_class=critic, steps=3_000, batch_size=64,
+                       n_actions=4, actor_lr=1e-4)
+            write_record(results, make_record('kan_cql', f'walker2d-{kind}-{actor}-{critic}', 'quick', cfg,
+                                              dict(final_score=scores, seconds_per_1k_updates=secs), seeds=[0, 1],
+                                              params=dict(actor=n_actor, critic=n_critic), paper='KAN-CQL'))
+    stale = make_record('span_offline', 'walker2d-medium-mlp', 'quick', dict(env='walker2d', kind='medium', arch='mlp', steps=5_000),
+                        dict(final_score=[30.0, 34.0]), seeds=[0, 1], params=dict(actor=1, critic=1))
+    stale['git_rev'] = '0' * 40   # a commit this repository does not have: the section must say so
+    write_record(report.results_dir(out, 'quick', 'span_offline'), stale)
+    nb = report.execute_notebook(report.repro_dir() / 'report.ipynb', out / 'report.ipynb',
+                                 dict(runs_dir=str(out / 'runs'), scale='quick', seed=0))
+    return report.render_html(nb, out / 'index.html').read_text()
+
+def test_parameter_table_shows_the_recorded_counts(rendered):
+    table2 = rendered[rendered.index('Table 2.'):rendered.index('Table 3.')]
+    cells = re.findall(r'<td[^>]*>([^<]*)</td>', table2)
+    for n in ('7,692', '1,104', '137,985', '7,680'): assert n in cells, n
+    assert '68,992' not in cells and '3,840' not in cells   # not halved
+
+def test_score_table_shows_the_recorded_seed_means(rendered):
+    table1 = rendered[rendered.index('Table 1.'):rendered.index('Table 2.')]
+    for text in ('51.0 +- 1.0', '42.0 +- 2.0', '21.0 +- 1.0', '11.0 +- 1.0'): assert text in table1, text
+
+def test_sections_name_their_commits_and_flag_unknown_ones(rendered):
+    assert re.search(r'8 run\(s\) from commit <code>[0-9a-f]{10}', rendered)
+    assert 'unknown commit' in rendered and '0000000000' in rendered
