@@ -98,8 +98,7 @@ def check_robustness(df):
 
 def _offline(df, cls_cols):
     df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', *cls_cols)})
-    return df.assign(dataset=df.env + '-' + df.kind, scores=df.metrics.map(lambda m: np.asarray(m['final_score'], float)),
-                     score=df.metrics.map(lambda m: float(np.mean(m['final_score']))))
+    return df.assign(dataset=df.env + '-' + df.kind, scores=df.metrics.map(lambda m: np.asarray(m['final_score'], float)))
 
 COMPARABLE = 0.10  # "comparable": the other class's IQM at most 10% below the reference's
 
