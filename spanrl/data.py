@@ -4,6 +4,7 @@
 
 # %% ../nbs/08_data.ipynb 3
 from __future__ import annotations
+import errno
 import hashlib
 import json
 import os
@@ -23,10 +24,11 @@ from .nets import member_indices
 from .records import atomic_write_bytes
 
 # %% auto 0
-__all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'DatasetError', 'dataset_id', 'parse_id', 'normalized_score',
-           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'move_into_place',
-           'keep_namespace_metadata', 'write_dataset', 'read_episodes', 'dataset_facts', 'load_local', 'load_remote',
-           'load', 'Transitions']
+__all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'STAGING', 'DatasetError', 'DatasetUnverified', 'dataset_id',
+           'parse_id', 'normalized_score', 'validate_episode', 'checksum', 'datasets_root', 'dataset_path',
+           'read_facts', 'staging_dir', 'dataset_lock', 'move_into_place', 'keep_namespace_metadata', 'check_space',
+           'write_dataset', 'read_episodes', 'dataset_facts', 'check_identity', 'load_local', 'load_remote', 'load',
+           'Transitions']
 
 # %% ../nbs/08_data.ipynb 6
 D4RL_REF = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
@@ -37,6 +39,9 @@ _ID = re.compile(r'^(?P<ns>[\w-]+)/(?P<env>[\w-]+)/(?P<kind>[a-z-]+?)(?:-(?P<k>\
 
 class DatasetError(ValueError):
     "A dataset that cannot be found, built or trusted; the message says which and what to do."
+
+class DatasetUnverified(DatasetError):
+    "A local forge dataset without the facts (`spanrl.json`) that say what it is: `load` rebuilds it."
 
 def dataset_id(env: str, kind: str, size: int | None = None) -> str:
     "The forge's id for `kind` data on `env`; a non-default `size` (transitions) gets its own id, e.g. `-20k`."
@@ -52,6 +57,9 @@ def parse_id(ds_id: str) -> dict:
         raise DatasetError(f"malformed dataset id {ds_id!r}: expected 'namespace/env/kind-vN', e.g. 'spanrl/hopper/medium-v0' "
                            f"or Minari's 'mujoco/hopper/medium-v0'")
     d = m.groupdict()
+    if d['k'] is not None and int(d['k']) == 0:
+        raise DatasetError(f"dataset id {ds_id!r} asks for 0 transitions: drop the size for the full dataset ('{d['ns']}/{d['env']}/{d['kind']}-v{d['version']}') "
+                           f"or give a positive size, e.g. '-50k'")
     return dict(namespace=d['ns'], env=d['env'], kind=d['kind'], size=int(d['k']) * 1000 if d['k'] else None,
                 version=int(d['version']))
 
@@ -111,10 +119,49 @@ def _minari_root(path: Path):
         if old is None: os.environ.pop('MINARI_DATASETS_PATH', None)
         else: os.environ['MINARI_DATASETS_PATH'] = old
 
+def read_facts(path: Path) -> dict:
+    "A dataset directory's `spanrl.json` ({} without one); a malformed file is an error that names it."
+    f = Path(path) / 'spanrl.json'
+    if not f.exists(): return {}
+    try: facts = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DatasetError(f"{f} is malformed ({e}); delete {path} and load it again to rebuild it") from None
+    if not isinstance(facts, dict): raise DatasetError(f"{f} is malformed (not a JSON object); delete {path} to rebuild it")
+    return facts
+
 def _checksum_at(path: Path) -> str | None:
     "The checksum a dataset directory's `spanrl.json` records (None without one)."
-    facts = path / 'spanrl.json'
-    return json.loads(facts.read_text()).get('checksum') if facts.exists() else None
+    return read_facts(path).get('checksum')
+
+STAGING = '.spanrl-staging'  # inside the Minari root: the same file system as the datasets, hidden from Minari's listing
+
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def staging_dir() -> Path:
+    """A fresh staging directory `<root>/.spanrl-staging/<pid>-<hex>`. Builds killed before they cleaned up leave theirs
+    behind; those whose process is gone are removed here."""
+    base = datasets_root() / STAGING
+    if base.exists():
+        for d in base.iterdir():
+            pid = d.name.split('-')[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)): shutil.rmtree(d, ignore_errors=True)
+    return base / f"{os.getpid()}-{uuid.uuid4().hex}"
+
+@contextmanager
+def dataset_lock(ds_id: str):
+    """Hold an exclusive lock on building `ds_id` under this Minari root: a second builder (another run of a batch, a
+    second `load`) waits, then finds the finished copy instead of building its own."""
+    import fcntl
+    path = datasets_root() / '.spanrl-locks' / (ds_id.replace('/', '__') + '.lock')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 def move_into_place(staged: Path, final: Path, digest: str, replace: bool, trash: Path):
     """Rename the complete dataset directory `staged` to `final`; with `replace` a copy already there goes to `trash`.
@@ -125,7 +172,7 @@ def move_into_place(staged: Path, final: Path, digest: str, replace: bool, trash
         if replace: os.rename(final, trash)  # the caller removes it with its staging directory
         elif _checksum_at(final) == digest: return final
         else: raise DatasetError(f"{final} appeared while this copy was being built and holds different data; "
-                                 "delete that directory to rebuild it")
+                                 "call write_dataset with replace=True to swap it for this one")
     try: os.rename(staged, final)
     except OSError:  # lost a race to another identical writer between the check and the rename
         if _checksum_at(final) != digest: raise
@@ -141,6 +188,19 @@ def keep_namespace_metadata(stage: Path, root: Path, ds_id: str):
         src, dst = stage.joinpath(*parts[:k], NAMESPACE_METADATA_FILENAME), root.joinpath(*parts[:k], NAMESPACE_METADATA_FILENAME)
         if src.exists() and not dst.exists(): atomic_write_bytes(dst, src.read_bytes())
 
+def check_space(ds_id: str, episodes: list):
+    """Refuse to start a build the disk cannot hold: HDF5 meeting a full disk half-way fails noisily and can take the
+    process down with it. The estimate is generous (8 bytes per stored number, Minari's own files on top)."""
+    ep = episodes[0]
+    per_step = 8 * (ep['observations'].shape[1] + ep['actions'].shape[1] + 3)
+    need = sum(len(e['actions']) for e in episodes) * per_step + 2**20
+    where = next(p for p in (datasets_root(), *datasets_root().parents) if p.exists())
+    free = shutil.disk_usage(where).free
+    if free < need:
+        raise DatasetError(f"no space left on device for {ds_id} under {datasets_root()}: it needs about {need / 2**20:.1f} MB "
+                           f"and {free / 2**20:.1f} MB are free; free space there (df -h {where}) or point "
+                           "MINARI_DATASETS_PATH at a disk with room")
+
 def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None, replace: bool = False):
     """Validate `episodes`, write them as Minari dataset `ds_id` atomically, with `meta` and a checksum in `spanrl.json`.
     With `replace`, an existing copy is swapped out only once the new one is complete."""
@@ -150,9 +210,12 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
     env = gym.make(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     episodes = [validate_episode(ep, obs_dim, act_dim, f"{ds_id} episode {i}") for i, ep in enumerate(episodes)]
-    final = dataset_path(ds_id)
-    if final.exists() and not replace: raise DatasetError(f"{ds_id} already exists at {final}; delete that directory to rebuild it")
-    stage = datasets_root().parent / f'.{datasets_root().name}-staging' / uuid.uuid4().hex
+    final, digest = dataset_path(ds_id), checksum(episodes)
+    if final.exists() and not replace:
+        if _checksum_at(final) == digest: return read_facts(final)   # another builder made the same data first
+        raise DatasetError(f"{ds_id} already exists at {final} with different data; pass replace=True to swap it for this one")
+    check_space(ds_id, episodes)
+    stage = staging_dir()
     try:
         with _minari_root(stage):
             buffers = [EpisodeBuffer(id=i, observations=ep['observations'], actions=ep['actions'], rewards=ep['rewards'],
@@ -165,11 +228,16 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
                 ref_max_score=None if ref is None else float(ref[1]), description=meta.get('description') or f'{ds_id}, built by spanrl',
                 data_format='hdf5')
         rets = [float(ep['rewards'].sum()) for ep in episodes]
-        facts = dict(meta, dataset_id=ds_id, env_id=env_id, checksum=checksum(episodes), episodes=len(episodes),
+        facts = dict(meta, dataset_id=ds_id, env_id=env_id, checksum=digest, episodes=len(episodes),
                      transitions=int(sum(len(ep['actions']) for ep in episodes)), mean_return=float(np.mean(rets)))
         (stage / ds_id / 'spanrl.json').write_text(json.dumps(facts, indent=1))
         move_into_place(stage / ds_id, final, facts['checksum'], replace, trash=stage / 'replaced')
         keep_namespace_metadata(stage, datasets_root(), ds_id)
+    except (OSError, RuntimeError) as e:  # HDF5 reports a full disk as a RuntimeError carrying errno 28's text
+        if getattr(e, 'errno', None) == errno.ENOSPC or 'no space left on device' in str(e).lower():
+            raise DatasetError(f"no space left on device while writing {ds_id} under {datasets_root()}: free space there "
+                               f"(df -h {datasets_root()}) or point MINARI_DATASETS_PATH at a disk with room") from None
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         env.close()
@@ -182,8 +250,22 @@ def read_episodes(ds) -> list:
 
 def dataset_facts(ds_id: str) -> dict:
     "The `spanrl.json` facts of a local dataset (empty for datasets not built by spanrl)."
-    p = dataset_path(ds_id) / 'spanrl.json'
-    return json.loads(p.read_text()) if p.exists() else {}
+    return read_facts(dataset_path(ds_id))
+
+def check_identity(ds_id: str, ds, facts: dict):
+    """Refuse a local copy that is not what its id names: a forge dataset must carry its facts, recorded under this
+    id, and any dataset on a known environment must have been recorded on it (a walker2d dataset moved under a
+    halfcheetah id has the same widths and would otherwise train a HalfCheetah agent on walker data)."""
+    info, path = parse_id(ds_id), dataset_path(ds_id)
+    if info['namespace'] == NAMESPACE:
+        if not facts: raise DatasetUnverified(f"{ds_id} at {path} has no spanrl.json (the facts and checksum it was built with), "
+                                              "so what it holds cannot be verified")
+        if facts.get('dataset_id') != ds_id:
+            raise DatasetError(f"{path} holds {facts.get('dataset_id')!r} (its spanrl.json says so), not {ds_id}")
+    recorded = getattr(getattr(ds.spec, 'env_spec', None), 'id', None) or facts.get('env_id')
+    want = ENV_IDS.get(info['env'])
+    if want and recorded and recorded.split('-v')[0] != want.split('-v')[0]:
+        raise DatasetError(f"{ds_id} at {path} was recorded on {recorded}, but its id names {info['env']} ({want})")
 
 def load_local(ds_id: str, verify: bool = True):
     "The local copy of `ds_id` as a `MinariDataset`, checked against its checksum; None if there is none."
@@ -193,13 +275,16 @@ def load_local(ds_id: str, verify: bool = True):
     fix = f"delete {path} and load it again to rebuild (or re-download) it"
     try:
         ds = minari.load_dataset(ds_id)
+        facts = dataset_facts(ds_id)
         if not verify: return ds
+        check_identity(ds_id, ds, facts)
         space = ds.spec.observation_space, ds.spec.action_space
         eps = [validate_episode(e, space[0].shape[0], space[1].shape[0], f"{ds_id} episode {i}")
                for i, e in enumerate(read_episodes(ds))]
+    except DatasetUnverified: raise
     except DatasetError as e: raise DatasetError(f"{e}; {fix}") from None
     except Exception as e: raise DatasetError(f"local dataset {ds_id} is unreadable or corrupt ({type(e).__name__}: {e}); {fix}") from None
-    want = dataset_facts(ds_id).get('checksum')
+    want = facts.get('checksum')
     if want and checksum(eps) != want:
         raise DatasetError(f"local dataset {ds_id} does not match its checksum (the files changed after it was built); {fix}")
     return ds
@@ -222,46 +307,59 @@ def load_remote(ds_id: str, timeout: float = 3.0):
     except Exception as e: raise DatasetError(f"Minari's remote has no {ds_id} ({type(e).__name__}: {e})") from None
     return load_local(ds_id, verify=False)
 
+def _load_forge(ds_id: str, progress: bool):
+    """A forge dataset: the local copy if it verifies and follows the forge's recipe, else built, under the dataset's
+    lock so that concurrent loaders build it once."""
+    from spanrl.forge import forge_status, stale_reason, build
+    cannot = forge_status(ds_id)
+    with dataset_lock(ds_id):
+        try: ds, why = load_local(ds_id), None
+        except DatasetUnverified as e: ds, why = None, str(e)
+        if ds is not None:
+            if not (why := stale_reason(ds_id)): return ds
+        if cannot:
+            have = f"{why}, and" if why else f"there is no local copy at {dataset_path(ds_id)}, and"
+            raise DatasetError(f"cannot load dataset {ds_id!r}: {have} the forge cannot build it: {cannot}")
+        if why: warnings.warn(f"rebuilding {ds_id}: {why}", stacklevel=3)
+        return build(ds_id, progress=progress, replace=dataset_path(ds_id).exists())
+
 def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
-    "The Minari dataset `ds_id`: a local copy, else Minari's remote, else the forge's recipe; else one error saying what was tried."
-    info, tried = parse_id(ds_id), []
+    """The Minari dataset `ds_id`: a forge id (`spanrl/...`) from its verified local copy or the forge; any other id
+    from a local copy, else Minari's remote; else one error saying what was tried."""
+    info = parse_id(ds_id)
+    if info['namespace'] == NAMESPACE: return _load_forge(ds_id, progress)
     ds = load_local(ds_id)
-    if ds is not None and info['namespace'] == NAMESPACE:
-        from spanrl.forge import stale_reason, build
-        if why := stale_reason(ds_id):  # the forge re-selected its behaviour policies since this copy was built
-            warnings.warn(f"rebuilding {ds_id}: {why}", stacklevel=2)
-            return build(ds_id, progress=progress, replace=True)
     if ds is not None: return ds
-    tried.append(f"local: no {dataset_path(ds_id)}")
-    if info['namespace'] == NAMESPACE: tried.append(f"remote: skipped ({NAMESPACE}/ datasets are built by the forge, not hosted)")
-    else:
-        try: return load_remote(ds_id, remote_timeout)
-        except DatasetError as e: tried.append(f"remote: {e}")
-    from spanrl.forge import has_recipe, build
-    if has_recipe(ds_id): return build(ds_id, progress=progress)
-    tried.append(f"forge: no recipe for {ds_id} (forge ids look like {dataset_id('hopper', 'medium')}; "
-                 f"environments {', '.join(ENV_IDS)}, kinds {', '.join(KINDS)})")
+    tried = [f"local: no {dataset_path(ds_id)}"]
+    try: return load_remote(ds_id, remote_timeout)
+    except DatasetError as e: tried.append(f"remote: {e}")
+    tried.append(f"forge: builds {NAMESPACE}/ ids only, e.g. {dataset_id(info['env'] if info['env'] in ENV_IDS else 'hopper', 'medium')}")
     raise DatasetError(f"cannot load dataset {ds_id!r}. Tried:\n  - " + "\n  - ".join(tried) +
                        "\nWith a network, Minari ids such as 'mujoco/hopper/medium-v0' download; offline, use a forge id.")
 
-# %% ../nbs/08_data.ipynb 20
+# %% ../nbs/08_data.ipynb 22
 class Transitions:
     "Flat offline transitions with state-normalisation statistics and per-member minibatch sampling."
-    def __init__(self, episodes: list, normalize: bool = False):
+    def __init__(self, episodes: list, normalize: bool = False, env_id: str | None = None):
         cat = lambda f, sl=slice(None): torch.as_tensor(np.concatenate([np.asarray(e[f])[sl] for e in episodes]))
         self.obs, self.next_obs = cat('observations', slice(None, -1)).float(), cat('observations', slice(1, None)).float()
         self.act, self.rew = cat('actions').float(), cat('rewards').float()
+        for name, x in (('observations', self.obs), ('next observations', self.next_obs), ('actions', self.act), ('rewards', self.rew)):
+            if (bad := ~torch.isfinite(x)).any():
+                raise DatasetError(f"{name} hold {int(bad.sum())} non-finite value(s) (NaN/inf), first in transition "
+                                   f"{int(bad.reshape(len(x), -1).any(1).nonzero()[0])}: clean the episodes (validate_episode "
+                                   "says which) before building transitions")
         self.term, self.trunc = cat('terminations').float(), cat('truncations').float()
         self.episode_returns = np.array([float(np.sum(e['rewards'])) for e in episodes])
         self.episode_lengths = np.array([len(e['rewards']) for e in episodes])
         self.episode_terminated = np.array([bool(len(e['rewards'])) and bool(np.asarray(e['terminations'])[-1]) for e in episodes])
         self.obs_mean, self.obs_std = self.obs.mean(0), self.obs.std(0).clamp_min(1e-3)
-        self.normalized = False
+        self.normalized, self.env_id = False, env_id   # env_id: where the data was recorded, if known
         if normalize: self.normalize_states()
 
     @classmethod
     def from_minari(cls, ds, normalize: bool = False):
-        return cls(read_episodes(ds), normalize)
+        return cls(read_episodes(ds), normalize, env_id=getattr(getattr(ds.spec, 'env_spec', None), 'id', None))
 
     def __len__(self): return len(self.obs)
     @property
@@ -279,6 +377,9 @@ class Transitions:
 
     def check_env(self, info):
         "Refuse an environment whose observation or action width differs from the data's (`info` from `env_info`)."
+        if self.env_id and self.env_id.split('-v')[0] != info.env_id.split('-v')[0]:
+            raise DatasetError(f"dataset was recorded on {self.env_id}, not {info.env_id}: load the dataset recorded on "
+                               f"{info.env_id} or build the agent for {self.env_id}")
         if info.discrete or (info.obs_dim, info.act_dim) != (self.obs_dim, self.act_dim):
             raise DatasetError(f"dataset has observations of width {self.obs_dim} and actions of width {self.act_dim}, "
                                f"but {info.env_id} has {info.obs_dim} and {'discrete' if info.discrete else info.act_dim}: "

@@ -62,9 +62,9 @@ def policy_actions(net, obs: np.ndarray, low, high, gen: torch.Generator | None)
 def train_behaviour(env: str, total_steps: int = 1_000_000, every: int = 10_000, seed: int = 0,
                     out: Path | None = None, progress: bool = True, log=print, **cfg) -> Path:
     "Train (or continue training) the SAC behaviour policy of `env`; checkpoints, log and state under `out/run`."
+    tr = SACTrainer(behaviour_config(env, total_steps, every, **cfg), [seed])  # checks the arguments before any file is made
     run = Path(out or forge_dir() / env) / 'run'
     run.mkdir(parents=True, exist_ok=True)
-    tr = SACTrainer(behaviour_config(env, total_steps, every, **cfg), [seed])
     state = run / 'trainer.pt'
     if state.exists():
         tr.load_state_dict(torch.load(state, weights_only=False))
@@ -255,6 +255,9 @@ def forge_status(ds_id: str, out: Path | None = None) -> str | None:
     if info['namespace'] != NAMESPACE: return f"the forge builds only {NAMESPACE}/ ids"
     if info['env'] not in ENV_IDS or info['kind'] not in KINDS:
         return f"no recipe for {ds_id} (environments {', '.join(ENV_IDS)}; kinds {', '.join(KINDS)})"
+    if info['version'] != 0:  # one recipe, one version: a -v1 must not serve v0's data under another name
+        return (f"the forge's datasets are version 0 only, e.g. {dataset_id(info['env'], info['kind'], info['size'])}; "
+                f"there is no v{info['version']}")
     if info['kind'] != 'random' and read_recipe(info['env'], out) is None:
         return (f"no behaviour checkpoints for {info['env']} yet: train them with "
                 f"spanrl.forge.train_behaviour('{info['env']}') and select_checkpoints('{info['env']}')")

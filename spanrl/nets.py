@@ -6,6 +6,7 @@
 from __future__ import annotations
 import inspect
 import math
+import numbers
 from typing import Sequence
 
 import torch
@@ -15,12 +16,18 @@ import torch.nn.functional as F
 from .splines import bspline_basis, nbasis
 
 # %% auto 0
-__all__ = ['NETS', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN', 'check_positive_int',
+__all__ = ['NETS', 'check_positive_int', 'EnsembleLinear', 'EnsembleNet', 'MLP', 'signed_log_product', 'SPAN', 'KANLinear', 'KAN',
            'make_net', 'count_params', 'resolve_device', 'member_generators', 'shared_generator', 'member_noise',
            'member_indices', 'make_adam', 'set_lr', 'gather_members', 'gaussian_log_prob', 'twin_critic_seeds',
            'twin_q', 'polyak_', 'config_for_budget']
 
 # %% ../nbs/01_nets.ipynb 6
+def check_positive_int(name: str, v) -> int:
+    "`v` as an int if it is a positive integer (numpy integers too; not a bool or a float), else one error naming `name`."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
 def _uniform(shape, bound: float) -> nn.Parameter:
     return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
 
@@ -75,6 +82,8 @@ class EnsembleNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.check_inputs: self._check(x)
+        w = next(self.parameters())
+        if x.dtype != w.dtype: x = x.to(w.dtype)  # float64 observations (numpy's default) meet float32 weights
         squeeze = x.dim() == 2
         y = self._forward(x.unsqueeze(0) if squeeze else x)
         return y.squeeze(0) if squeeze else y
@@ -109,6 +118,7 @@ class MLP(EnsembleNet):
     def __init__(self, in_dim, out_dim, hidden: Sequence[int] = (256, 256), activation: str = 'relu', ensemble=1,
                  check_inputs=True, init: str = 'uniform', out_gain: float = 1.0):
         if init not in ('uniform', 'orthogonal'): raise ValueError(f"unknown init {init!r}; choose uniform or orthogonal")
+        hidden = [check_positive_int(f"MLP hidden[{i}]", h) for i, h in enumerate(hidden)]
         super().__init__(in_dim, out_dim, ensemble, check_inputs, hidden=list(hidden), activation=activation,
                          init=init, out_gain=out_gain)
         self.act = _activation(activation)
@@ -151,6 +161,9 @@ class SPAN(EnsembleNet):
     def __init__(self, in_dim, out_dim, width: int | None = None, nmodes: int = 6, nelems: int = 4, degree: int = 2,
                  ensemble=1, check_inputs=True):
         width = max(in_dim, 8) if width is None else width  # narrow pre-layers can lose a coordinate (04_fitting)
+        width, nmodes, nelems = (check_positive_int(f"SPAN {n}", v) for n, v in (('width', width), ('nmodes', nmodes), ('nelems', nelems)))
+        if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 0:
+            raise ValueError(f"SPAN degree must be a non-negative integer, got {degree!r}")
         super().__init__(in_dim, out_dim, ensemble, check_inputs, width=width, nmodes=nmodes, nelems=nelems, degree=degree)
         if nmodes < 1: raise ValueError(f"nmodes must be >= 1, got {nmodes}")
         self.nelems, self.degree = nelems, degree
@@ -193,13 +206,24 @@ class KANLinear(nn.Module):
 
     def extra_repr(self): return f"{self.in_features}, {self.out_features}, ensemble={self.ensemble}, grid={self.grid}, order={self.order}"
 
+def _check_range(name: str, r) -> tuple[float, float]:
+    "`(lo, hi)` if `r` is two finite numbers with lo < hi, else one error naming `name`."
+    try: lo, hi = (float(v) for v in r)
+    except (TypeError, ValueError): raise ValueError(f"{name} must be two numbers (lo, hi), got {r!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must have finite lo < hi (the grid spans [lo, hi]), got {r!r}")
+    return lo, hi
+
 class KAN(EnsembleNet):
     "Stack of efficient-KAN layers through `hidden` widths; `linear_out=True` ends in a linear layer instead."
     kind = 'kan'
     def __init__(self, in_dim, out_dim, hidden: Sequence[int] = (), grid: int = 5, order: int = 3,
                  grid_range=(-1.0, 1.0), linear_out: bool = False, ensemble=1, check_inputs=True):
+        hidden = [check_positive_int(f"KAN hidden[{i}]", h) for i, h in enumerate(hidden)]
+        grid, order = check_positive_int('KAN grid', grid), check_positive_int('KAN order', order)
+        lo, hi = _check_range('KAN grid_range', grid_range)
         super().__init__(in_dim, out_dim, ensemble, check_inputs, hidden=list(hidden), grid=grid, order=order,
-                         grid_range=list(grid_range), linear_out=linear_out)
+                         grid_range=[lo, hi], linear_out=linear_out)
         widths = [in_dim, *hidden] + ([] if linear_out else [out_dim])
         self.layers = nn.ModuleList(KANLinear(a, b, ensemble, grid, order, grid_range) for a, b in zip(widths[:-1], widths[1:]))
         self.head = EnsembleLinear(widths[-1], out_dim, ensemble) if linear_out else None
@@ -210,12 +234,6 @@ class KAN(EnsembleNet):
 
 # %% ../nbs/01_nets.ipynb 21
 NETS = {cls.kind: cls for cls in (MLP, SPAN, KAN)}
-
-def check_positive_int(name: str, v) -> int:
-    "`v` if it is a positive integer (not a bool), else one error naming `name`."
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return v
 
 def make_net(kind: str, in_dim: int, out_dim: int, ensemble: int = 1, seeds: Sequence[int] | None = None,
              **cfg) -> EnsembleNet:

@@ -5,6 +5,7 @@
 # %% ../nbs/02_records.ipynb 3
 from __future__ import annotations
 import datetime as _dt
+import errno
 import json
 import math
 import os
@@ -15,25 +16,42 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 # %% auto 0
-__all__ = ['SCALES', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision', 'loaded_code',
-           'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record', 'load_records']
+__all__ = ['SCALES', 'MANIFEST_ENV', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision', 'loaded_code',
+           'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record', 'load_records',
+           'check_choice', 'check_int', 'check_seed', 'check_parameters']
 
 # %% ../nbs/02_records.ipynb 5
+def _file_mode() -> int:
+    "The mode `open()` would give a new file under the current umask (mkstemp's own is 0600, private to the owner)."
+    mask = os.umask(0); os.umask(mask)
+    return 0o666 & ~mask
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    "Write `data` to `path` so that readers see the old file or the whole new one, never a partial write."
+    """Write `data` to `path` so that readers see the old file or the whole new one, never a partial write. The file
+    gets the usual mode for the umask; a full disk is reported as such, with the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, 'wb') as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, f"no space left on device writing {path}: free space on that disk "
+                                        f"(df -h {path.parent}) or write somewhere else") from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
+# %% ../nbs/02_records.ipynb 8
 def _jsonable(o):
     if hasattr(o, 'tolist'): return o.tolist()          # numpy arrays and scalars, torch tensors
     if isinstance(o, Path): return str(o)
@@ -51,7 +69,7 @@ def atomic_write_json(path, obj) -> Path:
     obj = json.loads(json.dumps(obj, default=_jsonable))
     return atomic_write_bytes(path, json.dumps(_finite_or_null(obj), indent=1, allow_nan=False).encode())
 
-# %% ../nbs/02_records.ipynb 7
+# %% ../nbs/02_records.ipynb 10
 def package_versions() -> dict:
     "Versions of the packages whose behaviour a result depends on."
     import importlib.metadata as md
@@ -89,7 +107,7 @@ def changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> list
     except (OSError, subprocess.SubprocessError): return None
     return r.stdout.split() if r.returncode == 0 else None
 
-# %% ../nbs/02_records.ipynb 10
+# %% ../nbs/02_records.ipynb 13
 SCALES = ('smoke', 'quick', 'paper')
 
 def check_scale(scale: str) -> str:
@@ -108,9 +126,16 @@ def make_record(experiment: str, run_id: str, scale: str, config: dict, metrics:
 def record_path(root, experiment: str, run_id: str) -> Path:
     return Path(root) / experiment / f"{run_id}.json"
 
+MANIFEST_ENV = 'SPANRL_RUN_MANIFEST'  # set by the batch runner: the file where a run lists the records it wrote
+
 def write_record(root, record: dict) -> Path:
-    "Atomically store `record` under `root/<experiment>/<run_id>.json`."
-    return atomic_write_json(record_path(root, record['experiment'], record['run_id']), record)
+    """Atomically store `record` under `root/<experiment>/<run_id>.json`. Under the batch runner the path is also
+    appended to the run's manifest (`$SPANRL_RUN_MANIFEST`), which is how the runner knows a run is done: its
+    records exist and match what it wrote (`spanrl.report.run_status`)."""
+    path = atomic_write_json(record_path(root, record['experiment'], record['run_id']), record)
+    if manifest := os.environ.get(MANIFEST_ENV):
+        with open(manifest, 'a') as f: f.write(str(path.resolve()) + '\n')
+    return path
 
 def read_record(path) -> dict:
     "Read one record; a corrupt or truncated file is reported by name with what to do."
@@ -123,3 +148,28 @@ def load_records(root, experiment: str | None = None):
     import pandas as pd
     paths = sorted(Path(root).glob(f"{experiment or '*'}/*.json"))
     return pd.DataFrame([read_record(p) for p in paths])
+
+# %% ../nbs/02_records.ipynb 15
+def check_choice(name: str, value, choices) -> str | None:
+    "The mistake in parameter `name` if `value` is not one of `choices`, else None (for `check_parameters`)."
+    choices = list(choices)
+    if isinstance(value, str) and value in choices: return None
+    if not isinstance(value, str) and any(value is c or (type(value) is type(c) and value == c) for c in choices): return None
+    return f"{name}={value!r} is not one of {', '.join(map(repr, choices))}"
+
+def check_int(name: str, value, low: int = 1, optional: bool = False) -> str | None:
+    "The mistake in `value` unless it is an integer >= `low` (numpy integers too; not bool, float or str), or None if `optional`."
+    if optional and value is None: return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low: return None
+    return f"{name}={value!r} must be {'a non-negative' if low == 0 else f'an integer >= {low}' if low != 1 else 'a positive'}" \
+           + (' integer' if low in (0, 1) else '') + (' or None' if optional else '')
+
+def check_seed(seed, name: str = 'seed') -> str | None:
+    "The mistake in `seed` unless it is a non-negative integer."
+    return check_int(name, seed, low=0)
+
+def check_parameters(where: str, *problems: str | None):
+    "Raise one `ValueError` listing every mistake among `problems` (None: that parameter is fine), or return quietly."
+    bad = [p for p in problems if p]
+    if bad: raise ValueError(f"{where}: {len(bad)} bad parameter(s):\n  - " + "\n  - ".join(bad) +
+                             "\nFix them in the papermill parameters (or the `spanrl reproduce` call) and run again.")

@@ -5,22 +5,28 @@
 # %% ../nbs/90_report.ipynb 3
 from __future__ import annotations
 import argparse
+import errno
+import hashlib
 import json
 import os
+import signal
+import socket
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
-from .records import atomic_write_bytes, atomic_write_json, check_scale
+from .records import MANIFEST_ENV, atomic_write_bytes, atomic_write_json, check_scale, read_record
 from .nets import check_positive_int
 
 # %% auto 0
 __all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'D4RL_GRID', 'KAN_CQL_DATASETS', 'SPAN_OFFLINE_DATASETS',
            'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'results_dir', 'reproduction',
-           'select_reproductions', 'plan', 'run_reproduction', 'run_batch', 'render_html', 'build_report',
-           'run_provenance', 'render_readme', 'forge_command', 'main']
+           'select_reproductions', 'plan', 'run_files', 'mark_done', 'run_status', 'run_table', 'run_reproduction',
+           'output_lock', 'run_batch', 'render_html', 'render_report', 'build_report', 'run_provenance',
+           'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
@@ -78,31 +84,59 @@ def repro_dir() -> Path:
     return here
 
 # %% ../nbs/90_report.ipynb 6
+def _kernel_manager(output):
+    """A kernel manager whose kernel writes its own stdout/stderr (start-up warnings, the "KeyboardInterrupt caught in
+    kernel" line that every clean shutdown prints, since jupyter_client interrupts a kernel before stopping it) to
+    `output` rather than to the terminal."""
+    from jupyter_client.manager import AsyncKernelManager
+    class RunKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw.setdefault('stdout', output); kw.setdefault('stderr', output)
+            return await super().start_kernel(**kw)
+    return RunKernelManager
+
+def _no_space(e: BaseException) -> bool:
+    "Whether `e` (or what it wraps) is a full disk."
+    while e is not None:
+        if getattr(e, 'errno', None) == errno.ENOSPC or 'no space left on device' in str(e).lower(): return True
+        e = e.__cause__ or e.__context__
+    return False
+
+def _describe_failure(e: Exception) -> str:
+    "The notebook's own error (`ValueError: ...`) rather than papermill's wrapper; its traceback is in the notebook."
+    if hasattr(e, 'ename'): return f"{e.ename}: {e.evalue}"
+    return f"{type(e).__name__}: {e}"
+
 def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = None, log_file: Path | None = None) -> Path:
-    """Execute `src` with papermill into `dst` atomically; a failed run raises and leaves its partial notebook as
-    `*.failed.ipynb`. With `log_file`, everything the notebook prints goes there as it runs, and only there: the
-    terminal keeps the batch's one progress bar (papermill's `log_output` would echo every line, inner progress
-    bars included, and the kernel's own start-up warnings are silenced below ERROR)."""
+    """Execute `src` with papermill into `dst` atomically; a failed run raises with the notebook's own error and leaves
+    its partial notebook as `*.failed.ipynb`. Everything the notebook and its kernel print goes to `log_file` (else
+    nowhere): the terminal keeps the batch's one progress bar."""
     import papermill as pm
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.stem}.running.ipynb")
-    out = open(log_file, 'w') if log_file else None
+    failed = dst.with_name(f"{dst.stem}.failed.ipynb")
+    out = open(log_file, 'w') if log_file else open(os.devnull, 'w')
     try:
         pm.execute_notebook(str(src), str(tmp), parameters=parameters, kernel_name='python3', progress_bar=False,
                             cwd=str(cwd or src.parent), log_output=False, stdout_file=out, stderr_file=out,
-                            extra_arguments=['--IPKernelApp.log_level=ERROR'])
+                            kernel_manager_class=_kernel_manager(out), extra_arguments=['--IPKernelApp.log_level=ERROR'])
     except Exception as e:
-        failed = dst.with_name(f"{dst.stem}.failed.ipynb")
+        if _no_space(e) and not hasattr(e, 'ename'):  # writing the notebook itself (a cell's error says where it wrote)
+            tmp.unlink(missing_ok=True)  # a partial notebook on a full disk is of no use; give the space back
+            raise RuntimeError(f"no space left on device while running {src.name} into {dst.parent}: free space there "
+                               f"(df -h {dst.parent}) or pass another --out; finished runs are kept") from e
         if not tmp.exists():  # papermill gave up before running a cell
-            raise RuntimeError(f"reproduction notebook {src.name} could not be executed: {e}") from e
+            raise RuntimeError(f"reproduction notebook {src.name} could not be executed: {_describe_failure(e)}") from e
         tmp.replace(failed)
-        raise RuntimeError(f"reproduction notebook {src.name} failed ({type(e).__name__}); the executed notebook with "
-                           f"the traceback is {failed}") from e
+        raise RuntimeError(f"{src.name} failed: {_describe_failure(e)} (executed notebook with the traceback: {failed}"
+                           + (f"; log: {log_file}" if log_file else '') + ")") from e
     finally:
-        if out: out.close()
+        out.close()
     tmp.replace(dst)
+    failed.unlink(missing_ok=True)  # an earlier failure of this run is history once it succeeds
     return dst
 
+# %% ../nbs/90_report.ipynb 7
 def run_key(name: str, params: dict, seed: int = 0) -> str:
     """File-name key of one run of a sweep: every input that changes its result besides the scale (a folder of its
     own): the reproduction's name, its parameter values and the first seed."""
@@ -133,19 +167,119 @@ def plan(names, scale: str, seed: int = 0) -> list[tuple[str, str, dict]]:
     sweeps = [(n, reproduction(n)['sweep']) for n in names]
     return [(n, run_key(n, p, seed), p) for n, sweep in sweeps for p in sweep(check_scale(scale))]
 
+# %% ../nbs/90_report.ipynb 9
+def run_files(out: str | Path, scale: str, name: str, key: str) -> dict:
+    "The files of one run: its executed notebook, failed notebook, log, manifest of records being written, done file."
+    d = Path(out) / 'runs' / scale / name
+    return dict(notebook=d / f"{key}.ipynb", failed=d / f"{key}.failed.ipynb", log=d / f"{key}.log",
+                manifest=d / f".{key}.records", done=d / f"{key}.done.json")
+
+def _sha256(path: Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+def mark_done(out: str | Path, files: dict, key: str) -> dict:
+    """After a run's notebook succeeded: the records it wrote (from its manifest), with checksums, stored in
+    `<key>.done.json`. A run that wrote no record did not do its job and fails here."""
+    listed = files['manifest'].read_text().split() if files['manifest'].exists() else []
+    paths = list(dict.fromkeys(Path(p) for p in listed))
+    if not paths: raise RuntimeError(f"{files['notebook'].name} finished without writing a result record")
+    for p in paths: read_record(p)  # a record the run cannot read back is not a result
+    done = dict(key=key, records=[dict(path=os.path.relpath(p, out), sha256=_sha256(p)) for p in paths],
+                finished=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
+    atomic_write_json(files['done'], done)
+    files['manifest'].unlink(missing_ok=True)
+    return done
+
+def _notebook_error(path: Path) -> str:
+    "The error a failed notebook stopped on, read from its outputs."
+    try:
+        import nbformat
+        for cell in nbformat.read(path, as_version=4).cells:
+            for o in cell.get('outputs', []):
+                if o.get('output_type') == 'error': return f"{o['ename']}: {o['evalue']}".splitlines()[0][:300]
+    except Exception as e: return f"its notebook is unreadable ({type(e).__name__})"
+    return 'no error recorded in the notebook (killed?)'
+
+def run_status(out: str | Path, scale: str, name: str, key: str) -> tuple[str, str]:
+    """('done' | 'failed' | 'missing' | 'invalid', why) for one run. Done means its records exist and match the
+    checksums taken when it finished; a deleted or edited record makes the run 'invalid' and it runs again."""
+    f = run_files(out, scale, name, key)
+    if f['done'].exists():
+        try: done = json.loads(f['done'].read_text())
+        except json.JSONDecodeError: return 'invalid', f"{f['done']} is corrupt"
+        for r in done['records']:
+            p = Path(out) / r['path']
+            if not p.exists(): return 'invalid', f"record {p} is missing"
+            if _sha256(p) != r['sha256']: return 'invalid', f"record {p} changed after the run wrote it"
+        return 'done', ''
+    if f['failed'].exists(): return 'failed', _notebook_error(f['failed'])
+    if f['notebook'].exists(): return 'invalid', f"{f['notebook'].name} has no {f['done'].name} (finished before records were checked)"
+    return 'missing', 'not run yet'
+
+def run_table(out: str | Path, names, scale: str, seed: int = 0):
+    "Every planned run of `names` with its status: what the report lists as failed or missing."
+    import pandas as pd
+    rows = [dict(reproduction=n, run=k, **dict(zip(('status', 'why'), run_status(out, scale, n, k)))) for n, k, _ in plan(names, scale, seed)]
+    return pd.DataFrame(rows, columns=['reproduction', 'run', 'status', 'why'])
+
+# %% ../nbs/90_report.ipynb 10
 def run_reproduction(name: str, scale: str, out: Path, params: dict | None = None, seed: int = 0,
                      force: bool = False) -> tuple[Path, bool]:
-    "Run one sweep point of a reproduction into `out/runs/<scale>/<name>/`; returns (executed notebook, ran now?)."
+    """Run one sweep point of a reproduction into `out/runs/<scale>/<name>/` unless it is done (`run_status`); returns
+    (executed notebook, ran now?). The run lists its records in a manifest as it writes them (`MANIFEST_ENV`)."""
     notebook = reproduction(name)['notebook']
     params = params or {}
-    run_dir = Path(out) / 'runs' / scale / name
     key = run_key(name, params, seed)
-    done = run_dir / f"{key}.ipynb"
-    if done.exists() and not force: return done, False
+    files = run_files(out, scale, name, key)
+    if not force and run_status(out, scale, name, key)[0] == 'done': return files['notebook'], False
+    files['done'].unlink(missing_ok=True); files['manifest'].unlink(missing_ok=True)
     full = dict(params, scale=scale, seed=seed, out_dir=str(results_dir(out, scale, name, seed).resolve()))
-    return execute_notebook(repro_dir() / notebook, done, full, log_file=run_dir / f"{key}.log"), True
+    old = os.environ.get(MANIFEST_ENV)
+    os.environ[MANIFEST_ENV] = str(files['manifest'].resolve())
+    try: path = execute_notebook(repro_dir() / notebook, files['notebook'], full, log_file=files['log'])
+    finally:
+        if old is None: os.environ.pop(MANIFEST_ENV, None)
+        else: os.environ[MANIFEST_ENV] = old
+    try: mark_done(out, files, key)
+    except (RuntimeError, ValueError):
+        files['notebook'].replace(files['failed'])
+        raise
+    return path, True
 
-# %% ../nbs/90_report.ipynb 8
+# %% ../nbs/90_report.ipynb 13
+_HELD: dict = {}  # output folder -> [open lock file, depth]: the lock is re-entrant within one process
+
+@contextmanager
+def output_lock(out: str | Path):
+    """Hold `out/.lock` for a batch: a second `spanrl` on the same output refuses at once, naming the process that
+    holds it (two batches on one folder would run every run twice and interleave their logs)."""
+    import fcntl
+    out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
+    if str(out) in _HELD:
+        _HELD[str(out)][1] += 1
+        try: yield
+        finally: _HELD[str(out)][1] -= 1
+        return
+    f = open(out / '.lock', 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0); holder = f.read().strip() or 'another process'
+        f.close()
+        raise RuntimeError(f"{out} is in use by {holder}; wait for it to finish, or pass another --out") from None
+    try:
+        f.seek(0); f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()} (`{' '.join(sys.argv[:6])}`, since {time.strftime('%Y-%m-%d %H:%M:%S')})")
+        f.flush()
+    except OSError as e:
+        f.close()
+        if e.errno != errno.ENOSPC: raise
+        raise RuntimeError(f"no space left on device under {out}: free space there (df -h {out}) or pass another --out") from None
+    _HELD[str(out)] = [f, 1]
+    try: yield
+    finally:
+        del _HELD[str(out)]
+        fcntl.flock(f, fcntl.LOCK_UN); f.close()
+
+# %% ../nbs/90_report.ipynb 16
 def _run_one(name: str, key: str, params: dict, scale: str, out: str, seed: int, force: bool) -> dict:
     "One run, as a worker process or a Ray task executes it: never raises, reports what happened."
     t0 = time.perf_counter()
@@ -154,6 +288,31 @@ def _run_one(name: str, key: str, params: dict, scale: str, out: str, seed: int,
         return dict(key=key, path=str(path), ran=ran, error=None, seconds=time.perf_counter() - t0)
     except Exception as e:
         return dict(key=key, path=None, ran=True, error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
+
+def _kill_tree(pid: int):
+    "Kill process `pid` and everything it started (a worker's notebook kernels run in sessions of their own)."
+    import psutil
+    try: proc = psutil.Process(pid)
+    except psutil.NoSuchProcess: return
+    procs = proc.children(recursive=True) + [proc]
+    for p in procs:
+        try: p.kill()
+        except psutil.NoSuchProcess: pass
+    psutil.wait_procs(procs, timeout=5)
+
+def _worker_init(parent: int):
+    """In each worker: leave Ctrl-C to the parent (which stops every worker at once), and die with the parent: a
+    watchdog thread kills this worker and its kernels when the parent is gone (killed with SIGKILL, say)."""
+    import signal, threading
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    def watch():
+        while os.getppid() == parent: time.sleep(0.5)
+        _kill_tree_children(); os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
+def _kill_tree_children():
+    import psutil
+    for c in psutil.Process().children(recursive=True): _kill_tree(c.pid)
 
 def _ray_results(calls: list):
     "Send the runs to Ray (the cluster in RAY_ADDRESS, else a local instance) and yield results as they finish."
@@ -166,11 +325,27 @@ def _ray_results(calls: list):
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])
 
+def _pool_results(calls: list, jobs: int, stop: list):
+    "Run `calls` in `jobs` worker processes, yielding results as they finish; `stop` receives the pool to stop it."
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn'), initializer=_worker_init, initargs=(os.getpid(),))
+    stop.append(pool)
+    futures = [pool.submit(_run_one, *c) for c in calls]
+    for f in as_completed(futures): yield f.result()
+    pool.shutdown()
+
+def _stop_pool(pool):
+    "Stop at once: no queued run starts, running ones are killed with their kernels (finished runs stay finished)."
+    procs = list((pool._processes or {}).keys())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for pid in procs: _kill_tree(pid)
+
 def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = False, jobs: int = 1,
               backend: str = 'local', log=None, keys=None) -> dict:
     """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones; a failure is logged and the
     rest go on. `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
-    only those runs. Returns the failures, {run key: error}."""
+    only those runs. Ctrl-C stops every run at once. Returns the failures, {run key: error}."""
     check_scale(scale)
     if backend not in ('local', 'ray'): raise ValueError(f"unknown backend {backend!r}; choose local or ray")
     check_positive_int('jobs', jobs)
@@ -178,24 +353,24 @@ def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = F
     runs = [r for r in plan(names, scale, seed) if keys is None or r[1] in keys]
     calls = [(n, k, p, scale, str(out), seed, force) for n, k, p in runs]
     from tqdm.auto import tqdm
-    bar = tqdm(total=len(calls), desc=f'reproductions ({scale})', unit='run', file=sys.stderr)
     log = log or tqdm.write  # one line per finished run, printed above the batch's progress bar
-    if backend == 'ray': results = _ray_results(calls)
-    elif jobs == 1: results = (_run_one(*c) for c in calls)
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn'))
-        results = (f.result() for f in as_completed([pool.submit(_run_one, *c) for c in calls]))
-    failures = {}
-    for r in results:
-        bar.update(); bar.set_postfix_str(r['key'])
-        if r['error']: failures[r['key']] = r['error']; log(f"{r['key']}: FAILED: {r['error']}")
-        else: log(f"{r['key']}: {'ran' if r['ran'] else 'already done, skipped'} ({r['seconds']:.0f} s) -> {r['path']}")
-    bar.close()
-    if backend == 'local' and jobs > 1: pool.shutdown()
+    failures, pools = {}, []
+    with output_lock(out), tqdm(total=len(calls), desc=f'reproductions ({scale})', unit='run', file=sys.stderr) as bar:
+        if backend == 'ray': results = _ray_results(calls)
+        elif jobs == 1: results = (_run_one(*c) for c in calls)
+        else: results = _pool_results(calls, jobs, pools)
+        try:
+            for r in results:
+                bar.update(); bar.set_postfix_str(r['key'])
+                if r['error']: failures[r['key']] = r['error']; log(f"{r['key']}: FAILED: {r['error']}")
+                else: log(f"{r['key']}: {'ran' if r['ran'] else 'already done, skipped'} ({r['seconds']:.0f} s) -> {r['path']}")
+        except BaseException:  # Ctrl-C, SIGTERM: stop everything now; finished runs are on disk already
+            for pool in pools: _stop_pool(pool)
+            _kill_tree_children()
+            raise
     return failures
 
+# %% ../nbs/90_report.ipynb 17
 def render_html(nb_path: Path, html_path: Path) -> Path:
     "Render an executed notebook to a self-contained HTML page without code cells."
     from nbconvert import HTMLExporter
@@ -204,22 +379,34 @@ def render_html(nb_path: Path, html_path: Path) -> Path:
     body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
     return atomic_write_bytes(html_path, body.encode())
 
+def render_report(out: str | Path, scale: str, seed: int = 0, names=None) -> Path:
+    """Execute `reproductions/report.ipynb` over `out/runs` and render `out/index.html`. The page lists the runs of
+    `names` that failed or are missing; if the report notebook itself fails, the page is still rendered, with the
+    error where it stopped, and the error is raised."""
+    out = Path(out).resolve()
+    params = dict(runs_dir=str(out / 'runs'), scale=scale, seed=seed, reproductions=list(names or REPRODUCTIONS))
+    try: report_nb = execute_notebook(repro_dir() / 'report.ipynb', out / 'report.ipynb', params, log_file=out / 'report.log')
+    except RuntimeError:
+        if (failed := out / 'report.failed.ipynb').exists(): render_html(failed, out / 'index.html')
+        raise
+    return render_html(report_nb, out / 'index.html')
+
 def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, seed: int = 0, force: bool = False,
                  jobs: int = 1, backend: str = 'local', log=None) -> Path:
     "Run the reproductions (`names`, default all) at `scale`, then render `out/index.html` from every record found."
     check_scale(scale)
     out = Path(out).resolve()
     names = list(names or REPRODUCTIONS)
-    failures = run_batch(names, scale, out, seed, force, jobs, backend, log)
-    report_nb = execute_notebook(repro_dir() / 'report.ipynb', out / 'report.ipynb',
-                                 dict(runs_dir=str(out / 'runs'), scale=scale, seed=seed))
-    index = render_html(report_nb, out / 'index.html')
-    atomic_write_json(out / 'status.json', dict(scale=scale, reproductions=names, failures=failures))
+    with output_lock(out):
+        failures = run_batch(names, scale, out, seed, force, jobs, backend, log)
+        index = render_report(out, scale, seed, names)
+        atomic_write_json(out / 'status.json', dict(scale=scale, reproductions=names, failures=failures))
     (log or print)(f"report: {index}")
-    if failures: raise RuntimeError(f"{len(failures)} reproduction(s) failed: {', '.join(failures)}; see the log above")
+    if failures: raise RuntimeError(f"{len(failures)} reproduction(s) failed: {', '.join(failures)}; the report lists them; "
+                                    "see the log above")
     return index
 
-# %% ../nbs/90_report.ipynb 10
+# %% ../nbs/90_report.ipynb 19
 def run_provenance(df, experiment: str, repo: str | Path | None = None):
     """One row per commit that produced `experiment`'s records (a `load_records` frame): how many runs, when, and which
     of the files they depend on have changed since ('stale'), or 'unknown commit' where git cannot tell."""
@@ -240,7 +427,7 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None):
                          status=status))
     return pd.DataFrame(rows)
 
-# %% ../nbs/90_report.ipynb 13
+# %% ../nbs/90_report.ipynb 22
 def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     "Markdown of the index notebook, as README.md holds it."
     from nbconvert import MarkdownExporter
@@ -248,7 +435,7 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     body, _ = MarkdownExporter().from_notebook_node(nbformat.read(nb, as_version=4))
     return body.strip() + '\n'
 
-# %% ../nbs/90_report.ipynb 15
+# %% ../nbs/90_report.ipynb 24
 def forge_command(action: str, target: str, steps: int, threads: int | None = None):
     "The forge from the shell: `train` (resumes), `select` (writes recipe.json), `pin` (checksums.json), `build` (an id)."
     from spanrl import forge
@@ -256,7 +443,17 @@ def forge_command(action: str, target: str, steps: int, threads: int | None = No
     if action == 'train': forge.train_behaviour(target, total_steps=steps)
     elif action == 'select': forge.select_checkpoints(target)
     elif action == 'pin': print(json.dumps(forge.pin_checksums(target), indent=1))
-    else: print(forge.build(target))
+    else:
+        from spanrl.data import dataset_facts, dataset_path
+        forge.build(target)
+        f = dataset_facts(target)
+        print(f"built {target}: {f['episodes']:,} episodes, {f['transitions']:,} transitions, mean return "
+              f"{f['mean_return']:.1f}, at {dataset_path(target)}")
+
+def _seed(text: str) -> int:
+    "argparse type for --seed: a non-negative integer."
+    if not text.isdigit(): raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return int(text)
 
 def main(argv=None):
     "`spanrl report ...`, `spanrl reproduce [--paper P ...] [--scale S] [--jobs N] [--backend local|ray]`, `spanrl forge ...`, `spanrl readme`."
@@ -266,7 +463,7 @@ def main(argv=None):
     r.add_argument('--scale', default='quick', choices=('smoke', 'quick', 'paper'))
     r.add_argument('--out', default='report')
     r.add_argument('--only', nargs='*', choices=sorted(REPRODUCTIONS), help='reproductions to run (default: all)')
-    r.add_argument('--seed', type=int, default=0)
+    r.add_argument('--seed', type=_seed, default=0)
     r.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
     f = sub.add_parser('forge', help='train behaviour policies and build offline datasets (nbs/09_forge)')
     f.add_argument('action', choices=('train', 'select', 'pin', 'build'))
@@ -277,13 +474,15 @@ def main(argv=None):
         if cmd is rp:
             rp.add_argument('--paper', nargs='*', help='papers or reproductions to run (default: all)')
             rp.add_argument('--scale', default='quick', choices=('smoke', 'quick', 'paper'))
-            rp.add_argument('--out', default='report'); rp.add_argument('--seed', type=int, default=0)
+            rp.add_argument('--out', default='report'); rp.add_argument('--seed', type=_seed, default=0)
             rp.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
         cmd.add_argument('--jobs', type=int, default=1, help='runs at once (local backend)')
         cmd.add_argument('--backend', default='local', choices=('local', 'ray'))
     rd = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
     rd.add_argument('--nb', default='nbs/index.ipynb'); rd.add_argument('--out', default='README.md')
     a = p.parse_args(argv)
+    def interrupted(*_): raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupted)  # a scheduler's stop is a Ctrl-C: stop the runs, keep what finished
     try:
         if a.cmd == 'report': build_report(a.scale, a.out, a.only, a.seed, a.force, a.jobs, a.backend)
         elif a.cmd == 'reproduce':
@@ -291,6 +490,9 @@ def main(argv=None):
             if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
         elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads)
         else: atomic_write_bytes(a.out, render_readme(a.nb).encode())
-    except (RuntimeError, ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError
+    except (RuntimeError, ValueError, OSError) as e:  # DatasetError is a ValueError
         print(f"spanrl: error: {e}", file=sys.stderr); return 1
+    except KeyboardInterrupt:
+        print("spanrl: interrupted; every finished run is kept: run the same command again to resume", file=sys.stderr)
+        return 130
     return 0

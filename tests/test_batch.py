@@ -1,6 +1,7 @@
 """The batch runner: a killed batch resumes without redoing finished runs, a failing notebook does not stop the others,
 the Ray backend runs the same runs, and the rendered report loads its figures in a real browser."""
 import json
+import re
 import os
 import shutil
 import signal
@@ -32,15 +33,16 @@ def test_killed_batch_resumes_without_redoing_finished_runs(tmp_path):
     runs = tmp_path / 'runs' / 'smoke' / 'span_online'
     p = cli(*args, cwd=tmp_path)
     deadline = time.time() + 300
-    while time.time() < deadline and len(list(runs.glob('span_online-*.ipynb'))) < 2: time.sleep(0.5)
+    while time.time() < deadline and len(list(runs.glob('span_online-*.done.json'))) < 2: time.sleep(0.5)
     os.killpg(p.pid, signal.SIGKILL); p.wait()
-    finished = {f: f.stat().st_mtime_ns for f in runs.glob('span_online-*.ipynb')}
+    # finished = its records are checked and listed in <run>.done.json (a notebook alone is not finished)
+    finished = {f: f.stat().st_mtime_ns for f in runs.glob('span_online-*.done.json')}
     assert 2 <= len(finished) < 4, 'the kill should land mid-batch'
     p = cli(*args, cwd=tmp_path); out, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     assert out.count('already done, skipped') == len(finished)
     assert all(f.stat().st_mtime_ns == t for f, t in finished.items())           # not redone
-    assert len(list(runs.glob('span_online-*.ipynb'))) == 4 and not list(runs.glob('.*running*'))
+    assert len(list(runs.glob('span_online-*.done.json'))) == 4 and not list(runs.glob('.*running*'))
     # the resumed batch's records equal an uninterrupted batch's (smoke runs are deterministic on one machine),
     # here run two notebooks at a time in the local process pool
     fresh = tmp_path / 'fresh'
@@ -53,7 +55,9 @@ def test_failing_notebook_lets_the_rest_finish_and_exits_nonzero(tmp_path, monke
     shutil.copytree(report.repro_dir(), bad)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("scale = 'smoke'\nseed = 0\nout_dir = '.'\nwhich = 0", metadata={'tags': ['parameters']}),
-                nbformat.v4.new_code_cell("if which == 1: raise ValueError('reward column is all NaN')")]
+                nbformat.v4.new_code_cell("if which == 1: raise ValueError('reward column is all NaN')\n"
+                                          "from spanrl.records import make_record, write_record\n"
+                                          "write_record(out_dir, make_record('broken', f'run{which}', scale, {}, {}))")]
     nb.metadata['kernelspec'] = dict(name='python3', display_name='python3', language='python')
     nbformat.write(nb, bad / 'broken.ipynb')
     monkeypatch.setitem(report.REPRODUCTIONS, 'broken', dict(notebook='broken.ipynb', paper='-', title='-',
@@ -61,8 +65,10 @@ def test_failing_notebook_lets_the_rest_finish_and_exits_nonzero(tmp_path, monke
     monkeypatch.setattr(report, 'repro_dir', lambda: bad)
     lines = []
     failures = report.run_batch(['broken'], 'smoke', tmp_path / 'out', log=lines.append)
-    assert list(failures) == ['broken-1-seed0'] and 'reward column is all NaN' not in failures['broken-1-seed0']
-    assert 'broken-1-seed0.failed.ipynb' in failures['broken-1-seed0']
+    # the failure names the notebook's own error, where it happened, and where the traceback and log are
+    assert list(failures) == ['broken-1-seed0']
+    assert re.search(r"ValueError: reward column is all NaN", failures["broken-1-seed0"])
+    assert 'broken-1-seed0.failed.ipynb' in failures['broken-1-seed0'] and 'broken-1-seed0.log' in failures['broken-1-seed0']
     done = sorted(f.name for f in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken').glob('broken-*.ipynb'))
     assert done == ['broken-0-seed0.ipynb', 'broken-1-seed0.failed.ipynb', 'broken-2-seed0.ipynb']
     assert 'reward column is all NaN' in (tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-1-seed0.log').read_text() or \

@@ -24,7 +24,7 @@ def test_unknown_ids_fail_fast_with_what_was_tried(minari_root):
     t0 = time.perf_counter()
     with pytest.raises(DatasetError) as e: load('someone/hopper/medium-v0', remote_timeout=2)
     msg = str(e.value)
-    assert 'local: no' in msg and 'remote:' in msg and 'forge: no recipe' in msg
+    assert 'local: no' in msg and 'remote:' in msg and 'forge: builds spanrl/ ids only' in msg
     assert time.perf_counter() - t0 < 10
     with pytest.raises(DatasetError, match='no recipe for spanrl/ant/medium-v0'): load('spanrl/ant/medium-v0')
     with pytest.raises(DatasetError, match='malformed dataset id'): load('hopper-medium-v2')
@@ -97,7 +97,23 @@ def test_edited_data_fails_its_checksum(minari_root):
 def test_agent_with_other_action_space_is_refused(minari_root):
     from spanrl.envs import env_info
     tr = Transitions.from_minari(load('spanrl/hopper/random-2k-v0', progress=False))
+    with pytest.raises(DatasetError, match='recorded on Hopper-v5, not Walker2d-v5'): tr.check_env(env_info('Walker2d-v5'))
+    tr.env_id = None   # episodes from elsewhere, environment unknown: the widths still decide
     with pytest.raises(DatasetError, match='Walker2d-v5 has 17 and 6'): tr.check_env(env_info('Walker2d-v5'))
+
+def test_a_dataset_moved_under_another_id_is_refused(minari_root):
+    import shutil
+    load('spanrl/walker2d/random-2k-v0', progress=False)
+    # HalfCheetah-v5 and Walker2d-v5 have the same widths (17, 6): only the recorded facts can tell
+    shutil.copytree(dataset_path('spanrl/walker2d/random-2k-v0'), dataset_path('spanrl/halfcheetah/random-2k-v0'))
+    with pytest.raises(DatasetError, match="holds 'spanrl/walker2d/random-2k-v0'"): load('spanrl/halfcheetah/random-2k-v0')
+
+def test_a_forge_dataset_without_its_facts_is_rebuilt_saying_why(minari_root):
+    first = data.dataset_facts('spanrl/hopper/random-2k-v0') if load('spanrl/hopper/random-2k-v0', progress=False) else None
+    (dataset_path('spanrl/hopper/random-2k-v0') / 'spanrl.json').unlink()
+    with pytest.warns(UserWarning, match='rebuilding spanrl/hopper/random-2k-v0: .* has no spanrl.json'):
+        load('spanrl/hopper/random-2k-v0', progress=False)
+    assert data.dataset_facts('spanrl/hopper/random-2k-v0')['checksum'] == first['checksum']
 
 COMMITTED = forge.forge_dir() / 'hopper' / 'checksums.json'
 

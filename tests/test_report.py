@@ -87,7 +87,7 @@ def test_failed_reproduction_is_reported_and_keeps_its_notebook(tmp_path, monkey
     nbformat.write(nb, bad / 'broken.ipynb')
     monkeypatch.setitem(report.REPRODUCTIONS, 'broken', dict(notebook='broken.ipynb', paper='-', title='-'))
     monkeypatch.setattr(report, 'repro_dir', lambda: bad)
-    with pytest.raises(RuntimeError, match=r"broken\.ipynb failed .*broken-seed0\.failed\.ipynb"):
+    with pytest.raises(RuntimeError, match=r"broken\.ipynb failed: ValueError: dataset spanrl/nope-v0 not found .*broken-seed0\.failed\.ipynb"):
         report.run_reproduction('broken', 'smoke', tmp_path / 'out')
     failed = tmp_path / 'out' / 'runs' / 'smoke' / 'broken' / 'broken-seed0.failed.ipynb'
     assert 'dataset spanrl/nope-v0 not found' in failed.read_text()
@@ -119,3 +119,25 @@ def test_report_renders_in_a_real_browser_with_its_figures(smoke_report, tmp_pat
     subprocess.run([browser, *flags, '--window-size=1200,2400', f'--screenshot={shot}', (out / 'index.html').as_uri()],
                    capture_output=True, timeout=120)
     assert shot.stat().st_size > 50_000  # a rendered page of text, tables and figures, not a blank one
+
+def test_report_lists_failed_and_missing_runs_and_a_rerun_fills_them(smoke_report, tmp_path):
+    """A deleted record (as an error message advises) and a failed run: the page still renders every section, says
+    which runs have no valid record and why; the next batch reruns exactly those two."""
+    src, _ = smoke_report
+    out = tmp_path / 'copy'; shutil.copytree(src, out)
+    online, dsets = out / 'runs' / 'smoke' / 'span_online', out / 'runs' / 'smoke' / 'datasets'
+    (online / 'results' / 'seed0' / 'span_online' / 'sac-InvertedPendulum-v5-span.json').unlink()
+    (dsets / 'datasets-hopper-seed0.done.json').unlink(); (dsets / 'results' / 'seed0' / 'datasets' / 'hopper.json').unlink()
+    (dsets / 'datasets-hopper-seed0.ipynb').rename(dsets / 'datasets-hopper-seed0.failed.ipynb')
+    html = report.render_report(out, 'smoke').read_text()
+    text = re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', html))
+    assert '3 of 4 runs done (1 invalid)' in text and '2 of 3 runs done (1 failed)' in text     # the status table
+    assert 'span_online-sac-InvertedPendulum-v5-span-seed0 invalid record' in text              # in its own section
+    assert 'datasets-hopper-seed0 failed' in text
+    assert 'SPAN online' in text and 'Claims ledger' in text                                    # nothing after it lost
+    r = spanrl_cli('report', '--scale', 'smoke', '--out', str(out), cwd=out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ran = sorted(l.split(':')[0] for l in r.stdout.splitlines() if ': ran (' in l)
+    assert ran == ['datasets-hopper-seed0', 'span_online-sac-InvertedPendulum-v5-span-seed0']
+    assert not (dsets / 'datasets-hopper-seed0.failed.ipynb').exists()                          # stale failure cleared
+    assert 'no valid record' not in (out / 'index.html').read_text()
