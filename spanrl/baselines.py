@@ -12,44 +12,52 @@ import torch.nn as nn
 
 from .data import parse_id
 from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
-from .offline import prepare_data, train_offline
+from .learner import Settings, Learner, positive, nonnegative, positive_int
+from .offline import prepare_data, train_offline, OFFLINE_RULES
 
 # %% auto 0
-__all__ = ['BaselineConfig', 'BaselineAgent', 'Baseline', 'train_baseline']
+__all__ = ['BASELINES', 'BaselineSettings', 'BCConfig', 'TD3BCConfig', 'AWACConfig', 'BaselineAgent', 'BaselineLearner', 'BC',
+           'TD3BC', 'AWAC', 'train_baseline']
 
 # %% ../nbs/12_baselines.ipynb 5
 @dataclass
-class BaselineConfig:
-    "CORL's settings for BC, TD3+BC and AWAC on D4RL locomotion (`algo` picks one)."
-    algo: str = 'td3bc'
-    dataset: str = 'spanrl/hopper/medium-v0'
-    steps: int = 1_000_000
+class BaselineSettings(Settings):
+    "What BC, TD3+BC and AWAC share: CORL's settings for D4RL locomotion; `actor`/`critic` are `make_net` options."
+    rules = OFFLINE_RULES
+    dataset: str = 'spanrl/hopper/medium-v0'  # Minari dataset id
+    steps: int = 1_000_000                    # gradient updates
     batch_size: int = 256
-    gamma: float = 0.99
-    tau: float = 0.005
+    gamma: float = 0.99                       # discount
+    tau: float = 0.005                        # Polyak rate of the target networks
     actor_lr: float = 3e-4
     critic_lr: float = 3e-4
-    td3bc_alpha: float = 2.5
-    policy_noise: float = 0.2
-    noise_clip: float = 0.5
-    policy_freq: int = 2
-    awac_lambda: float = 1.0
-    max_weight: float = 100.0
     actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    eval_every: int = 5_000
-    eval_episodes: int = 10
+    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))  # twin critics (unused by BC)
+    eval_every: int = 5_000                   # updates between evaluations
+    eval_episodes: int = 10                   # episodes per seed and evaluation
 
-    def validate(self):
-        if self.algo not in ('bc', 'td3bc', 'awac'): raise ValueError(f"unknown algo {self.algo!r}; choose bc, td3bc or awac")
-        for name in ('steps', 'batch_size', 'policy_freq', 'eval_every', 'eval_episodes'):
-            check_positive_int(f"{self.algo} {name}", getattr(self, name))
-        for name in ('actor_lr', 'critic_lr', 'tau', 'awac_lambda'):
-            if not getattr(self, name) > 0: raise ValueError(f"{self.algo} {name} must be > 0, got {getattr(self, name)!r}")
-        for name in ('actor', 'critic'):
-            if 'arch' not in getattr(self, name): raise ValueError(f"{self.algo} {name} needs an 'arch' (mlp, span or kan)")
-        parse_id(self.dataset)
-        return self
+@dataclass
+class BCConfig(BaselineSettings):
+    "Behaviour cloning: CORL's `any_percent_bc` with all of the data."
+    label = 'BC'
+
+@dataclass
+class TD3BCConfig(BaselineSettings):
+    "TD3+BC (Fujimoto & Gu, 2021), CORL's settings."
+    label = 'TD3+BC'
+    rules = dict(td3bc_alpha=positive, policy_noise=nonnegative, noise_clip=nonnegative, policy_freq=positive_int)
+    td3bc_alpha: float = 2.5                  # weight of the Q term, alpha / mean |Q|
+    policy_noise: float = 0.2                 # target policy smoothing noise (std)
+    noise_clip: float = 0.5                   # ... clipped to this
+    policy_freq: int = 2                      # critic updates per actor update
+
+@dataclass
+class AWACConfig(BaselineSettings):
+    "AWAC (Nair et al., 2020), CORL's settings."
+    label = 'AWAC'
+    rules = dict(awac_lambda=positive, max_weight=positive)
+    awac_lambda: float = 1.0                  # advantage temperature
+    max_weight: float = 100.0                 # advantage weights are clipped here
 
 # %% ../nbs/12_baselines.ipynb 6
 class BaselineAgent(nn.Module):
@@ -80,15 +88,20 @@ class BaselineAgent(nn.Module):
     def act(self, obs): return self.mean(obs)
 
 # %% ../nbs/12_baselines.ipynb 7
-class Baseline:
-    "BC, TD3+BC or AWAC learner: one `update` per minibatch."
-    def __init__(self, cfg: BaselineConfig, obs_dim: int, act_dim: int, max_action: float, seeds):
-        self.cfg, self.seeds = cfg.validate(), list(seeds)
-        self.ag = BaselineAgent(cfg.algo, obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds)
+class BaselineLearner(Learner):
+    "What the three share: the agent, Adam for actor and critics, per-member CPU generators, an update counter."
+    algo: str = ''
+    def __init__(self, cfg: BaselineSettings, obs_dim: int, act_dim: int, max_action: float, seeds):
+        super().__init__(cfg, seeds)
+        self.ag = BaselineAgent(self.algo, obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds)
         self.pi_opt = torch.optim.Adam([*self.ag.actor.parameters(), self.ag.log_std], lr=cfg.actor_lr)
         self.q_opt = torch.optim.Adam(self.ag.q.parameters(), lr=cfg.critic_lr)
         self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in self.seeds]
         self.n = 0
+
+    def act(self, obs, deterministic: bool = True): return self.ag.act(obs)  # deterministic policies; online exploration adds its own noise
+    def extra_state(self): return dict(n=self.n)
+    def load_extra_state(self, state): self.n = state['n']
 
     def _critic_step(self, o, a, y):
         q = self.ag.q_values(self.ag.q, o, a)
@@ -99,30 +112,49 @@ class Baseline:
     def _polyak(self, *pairs):
         for net, tgt in pairs: polyak_(net, tgt, self.cfg.tau)
 
+class BC(BaselineLearner):
+    "Regress the dataset's actions."
+    algo, config_class = 'bc', BCConfig
+    def update(self, batch) -> dict:
+        o, a, r, o2, d = batch
+        self.n += 1
+        pi_loss = ((self.ag.mean(o) - a) ** 2).sum(-1).mean(1).sum()
+        self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
+        return dict(pi_loss=pi_loss.detach())
+
+class TD3BC(BaselineLearner):
+    "TD3's critics with target smoothing; a delayed actor maximising lambda Q minus the BC error."
+    algo, config_class = 'td3bc', TD3BCConfig
     def update(self, batch) -> dict:
         cfg, ag = self.cfg, self.ag
         o, a, r, o2, d = batch
         self.n += 1
-        if cfg.algo == 'bc':
-            pi_loss = ((ag.mean(o) - a) ** 2).sum(-1).mean(1).sum()
+        with torch.no_grad():
+            noise = (member_noise(self.gens, a.shape[1:]) * cfg.policy_noise).clamp(-cfg.noise_clip, cfg.noise_clip)
+            a2 = (ag.mean(o2, ag.actor_target) + noise).clamp(-ag.max_action, ag.max_action)
+            y = r + cfg.gamma * (1 - d) * ag.q_values(ag.q_target, o2, a2).min(1).values
+        out = dict(q_loss=self._critic_step(o, a, y))
+        if self.n % cfg.policy_freq == 0:
+            pa = ag.mean(o)
+            q1 = ag.q_values(ag.q, o, pa)[:, 0]                              # (E, B)
+            lam = cfg.td3bc_alpha / q1.abs().mean(1, keepdim=True).detach()
+            pi_loss = (-(lam * q1).mean(1) + ((pa - a) ** 2).mean((1, 2))).sum()
             self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
-            return dict(pi_loss=pi_loss.detach())
-        if cfg.algo == 'td3bc':
-            with torch.no_grad():
-                noise = (member_noise(self.gens, a.shape[1:]) * cfg.policy_noise).clamp(-cfg.noise_clip, cfg.noise_clip)
-                a2 = (ag.mean(o2, ag.actor_target) + noise).clamp(-ag.max_action, ag.max_action)
-                y = r + cfg.gamma * (1 - d) * ag.q_values(ag.q_target, o2, a2).min(1).values
-            out = dict(q_loss=self._critic_step(o, a, y))
-            if self.n % cfg.policy_freq == 0:
-                pa = ag.mean(o)
-                q1 = ag.q_values(ag.q, o, pa)[:, 0]                              # (E, B)
-                lam = cfg.td3bc_alpha / q1.abs().mean(1, keepdim=True).detach()
-                pi_loss = (-(lam * q1).mean(1) + ((pa - a) ** 2).mean((1, 2))).sum()
-                self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
-                self._polyak((ag.q, ag.q_target), (ag.actor, ag.actor_target))
-                out['pi_loss'] = pi_loss.detach()
-            return out
-        # AWAC
+            self._polyak((ag.q, ag.q_target), (ag.actor, ag.actor_target))
+            out['pi_loss'] = pi_loss.detach()
+        return out
+
+class AWAC(BaselineLearner):
+    "Critics on the current policy's next actions; a Gaussian actor weighted by exp(advantage / lambda)."
+    algo, config_class = 'awac', AWACConfig
+    def act(self, obs, deterministic: bool = True):
+        if deterministic: return self.ag.act(obs)
+        with torch.no_grad(): return self.ag.sample(obs, self.gens)
+
+    def update(self, batch) -> dict:
+        cfg, ag = self.cfg, self.ag
+        o, a, r, o2, d = batch
+        self.n += 1
         with torch.no_grad():
             a2 = ag.sample(o2, self.gens)
             y = r + cfg.gamma * (1 - d) * ag.q_values(ag.q_target, o2, a2).min(1).values
@@ -135,11 +167,16 @@ class Baseline:
         self._polyak((ag.q, ag.q_target))
         return dict(q_loss=q_loss, pi_loss=pi_loss.detach())
 
-def train_baseline(cfg: BaselineConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
-    "BC, TD3+BC or AWAC (`cfg.algo`) on `cfg.dataset`, one member per seed."
+BASELINES = {c.config_class: c for c in (BC, TD3BC, AWAC)}
+
+def train_baseline(cfg: BaselineSettings, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
+    "BC, TD3+BC or AWAC (by the type of `cfg`) on `cfg.dataset`, one member per seed."
+    if type(cfg) not in BASELINES:
+        raise TypeError(f"train_baseline takes {', '.join(c.__name__ for c in BASELINES)}, got {type(cfg).__name__}")
+    cls = BASELINES[type(cfg)]
     cfg.validate()
     data, info, scale = prepare_data(cfg.dataset, False, progress)
-    learner = Baseline(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
+    learner = cls(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
     out = train_offline(learner, data, info, list(seeds), cfg.steps, cfg.eval_every, cfg.eval_episodes,
                         parse_id(cfg.dataset)['env'], checkpoint, log, progress)
-    return dict(out, algo=cfg.algo, config=asdict(cfg), seeds=list(seeds), learner=learner)
+    return dict(out, algo=cls.algo, config=asdict(cfg), seeds=list(seeds), learner=learner)

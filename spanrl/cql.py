@@ -14,15 +14,19 @@ import torch.nn as nn
 from .data import parse_id
 from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
                          resolve_device, member_generators, make_adam)
-from .offline import prepare_data, train_offline
+from .learner import Settings, Learner, positive_int, positive, nonnegative, flag
+from .offline import prepare_data, train_offline, OFFLINE_RULES, DEVICE_RULES
 
 # %% auto 0
 __all__ = ['CQLConfig', 'CQLAgent', 'CQL', 'train_cql']
 
 # %% ../nbs/11_cql.ipynb 5
 @dataclass
-class CQLConfig:
+class CQLConfig(Settings):
     "CORL's CQL settings for D4RL locomotion; `actor`/`critic` are `make_net` options (with `arch`)."
+    label = 'CQL'
+    rules = dict(OFFLINE_RULES, **DEVICE_RULES, cql_alpha=nonnegative, n_actions=positive_int, temperature=positive,
+                 lagrange=flag, normalize_reward=flag)
     dataset: str = 'spanrl/hopper/medium-v0'
     steps: int = 1_000_000
     batch_size: int = 256
@@ -42,17 +46,6 @@ class CQLConfig:
     eval_episodes: int = 10
     device: str = 'cpu'          # 'cpu', 'cuda[:N]' or 'auto'
     cuda_graph: bool = True      # on a GPU, replay each update as one CUDA graph
-
-    def validate(self):
-        for name in ('steps', 'batch_size', 'n_actions', 'eval_every', 'eval_episodes'): check_positive_int(f"CQL {name}", getattr(self, name))
-        resolve_device(self.device)
-        for name in ('actor_lr', 'critic_lr', 'tau', 'temperature'):
-            if not getattr(self, name) > 0: raise ValueError(f"CQL {name} must be > 0, got {getattr(self, name)!r}")
-        if self.cql_alpha < 0: raise ValueError(f"CQL cql_alpha must be >= 0, got {self.cql_alpha!r}")
-        for name in ('actor', 'critic'):
-            if 'arch' not in getattr(self, name): raise ValueError(f"CQL {name} needs an 'arch' (mlp, span or kan)")
-        parse_id(self.dataset)
-        return self
 
 # %% ../nbs/11_cql.ipynb 6
 class CQLAgent(nn.Module):
@@ -85,11 +78,12 @@ class CQLAgent(nn.Module):
     def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
 # %% ../nbs/11_cql.ipynb 7
-class CQL:
-    "CQL learner: the agent, its optimisers and one `update` per minibatch."
+class CQL(Learner):
+    "CQL learner: the agent, its optimisers and one `update` per minibatch (`spanrl.learner`'s protocol)."
+    config_class = CQLConfig
     def __init__(self, cfg: CQLConfig, obs_dim: int, act_dim: int, max_action: float, seeds):
-        self.cfg, self.seeds = cfg.validate(), list(seeds)
-        self.device = dev = resolve_device(cfg.device)
+        super().__init__(cfg, seeds)
+        dev = self.device
         self.ag = CQLAgent(obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds, dev)
         self.gens = self.ag.gens
         self.q_opt = make_adam(self.ag.q.parameters(), cfg.critic_lr, dev)
@@ -98,6 +92,11 @@ class CQL:
         self.a_opt = make_adam([self.ag.log_alpha], cfg.actor_lr, dev)
         self.ap_opt = make_adam([self.ag.log_alpha_prime], cfg.critic_lr, dev)
         self.target_entropy = -float(act_dim)
+
+    def act(self, obs, deterministic: bool = True):
+        "The tanh of the Gaussian's mean, or (not `deterministic`) a tanh-Gaussian sample."
+        if deterministic: return self.ag.act(obs)
+        with torch.no_grad(): return self.ag.pi(obs)[0]
 
     def _repeat(self, x, n):  # (E, B, d) -> (E, B*n, d), each row n times in a row
         return x.repeat_interleave(n, dim=1)

@@ -18,20 +18,36 @@ import torch.nn as nn
 
 from .data import Transitions, load, parse_id, normalized_score, ENV_IDS, DatasetError
 from .envs import env_info, evaluate
-from .nets import (make_net, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
+from .learner import (Settings, Learner, positive_int, positive, unit, open_unit, network, flag,
+                            device as device_rule)
+from .nets import (make_net, member_noise, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
                          resolve_device, member_generators, shared_generator, make_adam, set_lr)
 
 # %% auto 0
-__all__ = ['CORL_IQL', 'CORL_IQL_DEFAULT', 'LOG_STD_MIN', 'LOG_STD_MAX', 'IQLConfig', 'corl_iql_config',
-           'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent', 'expectile_loss',
-           'IQL', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_offline', 'train_iql']
+__all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'CORL_IQL', 'CORL_IQL_DEFAULT', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule',
+           'IQLConfig', 'corl_iql_config', 'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data',
+           'IQLAgent', 'expectile_loss', 'IQL', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_offline', 'train_iql']
 
 # %% ../nbs/10_offline.ipynb 6
+def dataset_rule(v) -> str | None:
+    "A `Settings` rule: a dataset id of the form `namespace/env/kind-vN`."
+    try: parse_id(v)
+    except DatasetError as e: return f"is not a dataset id ({e})"
+
+# Checks shared by the offline learners' settings
+OFFLINE_RULES = dict(dataset=dataset_rule, steps=positive_int, batch_size=positive_int, gamma=unit, tau=positive,
+                     actor_lr=positive, critic_lr=positive, actor=network, critic=network, eval_every=positive_int,
+                     eval_episodes=positive_int)
+DEVICE_RULES = dict(device=device_rule, cuda_graph=flag)  # learners that run on a GPU
+
 @dataclass
-class IQLConfig:
+class IQLConfig(Settings):
     """The IQL paper's settings for D4RL locomotion (Kostrikov et al., 2021: rewards scaled on every dataset, Polyak
     0.005, a Gaussian actor); `corl_iql_config` gives CORL's per-dataset variants. `actor`/`critic` are `make_net`
     options (with `arch`)."""
+    label = 'IQL'
+    rules = dict(OFFLINE_RULES, **DEVICE_RULES, expectile=open_unit, beta=positive, max_weight=positive, value_lr=positive,
+                 normalize_reward=flag, deterministic_actor=flag)
     dataset: str = 'spanrl/hopper/medium-v0'
     steps: int = 1_000_000             # gradient updates
     batch_size: int = 256
@@ -51,17 +67,6 @@ class IQLConfig:
     eval_episodes: int = 10            # episodes per seed and evaluation
     device: str = 'cpu'                # 'cpu', 'cuda[:N]' or 'auto'
     cuda_graph: bool = True            # on a GPU, replay each update as one CUDA graph
-
-    def validate(self):
-        for name in ('steps', 'batch_size', 'eval_every', 'eval_episodes'): check_positive_int(f"IQL {name}", getattr(self, name))
-        resolve_device(self.device)
-        if not 0 < self.expectile < 1: raise ValueError(f"IQL expectile must be in (0, 1), got {self.expectile!r}")
-        for name in ('actor_lr', 'critic_lr', 'value_lr', 'tau', 'beta'):
-            if not getattr(self, name) > 0: raise ValueError(f"IQL {name} must be > 0, got {getattr(self, name)!r}")
-        for name in ('actor', 'critic'):
-            if 'arch' not in getattr(self, name): raise ValueError(f"IQL {name} needs an 'arch' (mlp, span or kan)")
-        parse_id(self.dataset)
-        return self
 
 # %% ../nbs/10_offline.ipynb 8
 # CORL's per-dataset departures from IQLConfig's defaults, read from configs/offline/iql/*/*_v2.yaml (locomotion).
@@ -140,16 +145,25 @@ def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
     "Asymmetric squared loss $|\\tau - 1(u<0)| u^2$."
     return (tau - (u < 0).float()).abs() * u ** 2
 
-class IQL:
-    "IQL learner: the agent, its optimisers and one `update` per minibatch."
+class IQL(Learner):
+    "IQL learner: the agent, its optimisers and one `update` per minibatch (`spanrl.learner`'s protocol)."
+    config_class = IQLConfig
     def __init__(self, cfg: IQLConfig, obs_dim: int, act_dim: int, max_action: float, seeds):
-        self.cfg, self.seeds = cfg.validate(), list(seeds)
-        self.device = dev = resolve_device(cfg.device)
+        super().__init__(cfg, seeds)
+        dev = self.device
         self.ag = IQLAgent(obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds).to(dev)
         self.q_opt = make_adam(self.ag.q.parameters(), cfg.critic_lr, dev)
         self.v_opt = make_adam(self.ag.v.parameters(), cfg.value_lr, dev)
         self.pi_opt = make_adam([*self.ag.actor.parameters(), self.ag.log_std], cfg.actor_lr, dev)
         self.gens = member_generators(self.seeds, dev)
+
+    def act(self, obs, deterministic: bool = True):
+        "The tanh mean, or (not `deterministic`) a Gaussian sample around it within the action bounds."
+        if deterministic: return self.ag.act(obs)
+        with torch.no_grad():
+            m = self.ag.mean(obs)
+            std = self.ag.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).exp()
+            return (m + std * member_noise(self.gens, m.shape[1:])).clamp(-self.ag.max_action, self.ag.max_action)
 
     def schedule(self, step: int):
         "Cosine-decay the actor's learning rate to 0 over `steps` updates (after update `step`; outside any graph)."
@@ -178,9 +192,9 @@ class IQL:
         return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
 
 # %% ../nbs/10_offline.ipynb 18
-def policy_fn(agent, data: Transitions):
-    "Deterministic actions for raw environment states `(E, n, obs_dim)` (CPU tensors in and out, wherever the agent is)."
-    return lambda obs: agent.act((obs.to(data.device) - data.obs_mean) / data.obs_std).cpu()
+def policy_fn(learner: Learner, data: Transitions, deterministic: bool = True):
+    "The learner's actions for raw environment states `(E, n, obs_dim)` (CPU tensors in and out, wherever it runs)."
+    return lambda obs: learner.act((obs.to(data.device) - data.obs_mean) / data.obs_std, deterministic).cpu()
 
 class GraphedUpdate:
     """A learner's update on a fresh minibatch, replayed as one CUDA graph. The first `warmup` calls run eagerly on a
@@ -218,50 +232,95 @@ def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = Tr
     gen = shared_generator(learner.gens)
     return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None else step
 
-def train_offline(learner, data: Transitions, info, seeds, steps: int, eval_every: int, eval_episodes: int,
+def _fingerprint(learner: Learner) -> dict:
+    "What a checkpoint must match to be resumed by this run: the algorithm, its settings and its seeds."
+    return dict(learner=type(learner).__name__, config=learner.cfg.to_dict(), seeds=list(learner.seeds))
+
+def _resume(checkpoint: Path | None, learner: Learner) -> dict | None:
+    "The state saved at `checkpoint` by this same run, loaded into `learner`; None if there is none to resume."
+    if checkpoint is None or not Path(checkpoint).exists(): return None
+    try: saved = torch.load(checkpoint, map_location=learner.device, weights_only=False)
+    except Exception as e:
+        raise ValueError(f"checkpoint {checkpoint} is unreadable ({type(e).__name__}: {e}); delete it to start the run afresh") from None
+    want = _fingerprint(learner)
+    if saved.get('fingerprint') != want:
+        have = saved.get('fingerprint') or {}
+        diff = [k for k in want['config'] if have.get('config', {}).get(k) != want['config'][k]]
+        diff += [k for k in ('learner', 'seeds') if have.get(k) != want[k]]
+        raise ValueError(f"checkpoint {checkpoint} belongs to another run (it differs in {', '.join(diff) or 'its format'}); "
+                         "delete it to start afresh, or pass another checkpoint path")
+    learner.load_state_dict(saved['learner'])
+    return saved
+
+def _save(checkpoint: Path, learner: Learner, **progress):
+    "Atomically write the learner's state and the run's progress so far."
+    tmp = Path(str(checkpoint) + '.tmp')
+    Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(dict(fingerprint=_fingerprint(learner), learner=learner.state_dict(), **progress), tmp)
+    os.replace(tmp, checkpoint)
+
+def train_offline(learner: Learner, data: Transitions, info, seeds, steps: int, eval_every: int, eval_episodes: int,
                   env_name: str | None = None, checkpoint: str | Path | None = None, log=None, progress: bool = True,
-                  check_every: int | None = None) -> dict:
-    """Train `learner` (with `.update`, `.gens`, `.ag`, `.cfg`; optionally `.device`, `.schedule`) on `data`; returns the
-    evaluation curve and timings. Losses are checked for NaN/inf every `check_every` updates (default: every update on
-    the CPU, every 1,000 on a GPU, where a check makes the host wait) and before every checkpoint."""
+                  check_every: int | None = None, loss_every: int | None = None) -> dict:
+    """Train `learner` (a `spanrl.learner.Learner`) on `data`; returns the evaluation curve, the logged losses and
+    timings. With `checkpoint`, the run's state is saved at every evaluation and a run started again with the same
+    settings resumes from it and ends as an uninterrupted run would. Losses are checked for NaN/inf every
+    `check_every` updates (default: every update on the CPU, every 1,000 on a GPU, where a check makes the host
+    wait) and before every checkpoint; their means over every `loss_every` updates (default: a tenth of
+    `eval_every`) are logged."""
     from tqdm.auto import tqdm
-    device = getattr(learner, 'device', torch.device('cpu'))
+    if not isinstance(learner, Learner):
+        raise TypeError(f"train_offline trains a spanrl.learner.Learner, got {type(learner).__name__}")
+    device = learner.device
     data = data.to(device)
     check_every = check_every or (1 if device.type == 'cpu' else 1000)
+    loss_every = loss_every or max(1, eval_every // 10)
     finite = torch.ones((), dtype=torch.bool, device=device)
     update = update_fn(learner, data, finite, getattr(learner.cfg, 'cuda_graph', False))
-    curve, t0, last_good, last_check, eval_s = [], time.perf_counter(), None, 0, 0.0
-    bar = tqdm(range(1, steps + 1), desc=f'{type(learner).__name__} x{len(seeds)}', unit='update', disable=not progress, mininterval=2)
+    saved = _resume(checkpoint, learner)
+    start = saved['step'] if saved else 0
+    curve, losses = (saved['curve'], saved['losses']) if saved else ([], [])
+    before_s, eval_s = (saved['wall_s'], saved['eval_s']) if saved else (0.0, 0.0)
+    if saved and log: log(f"resuming from {checkpoint} at update {start:,}")
+    t0, last_good, last_check, sums, counts = time.perf_counter(), start or None, start, {}, {}
+    bar = tqdm(range(start + 1, steps + 1), desc=f'{type(learner).__name__} x{len(seeds)}', unit='update',
+               disable=not progress, mininterval=2, initial=start, total=steps)
     for step in bar:
-        losses = update()
-        if hasattr(learner, 'schedule'): learner.schedule(step)
+        out = update()
+        learner.schedule(step)
+        for k, v in out.items():   # summed on the device; read only when logged (a learner may skip a loss some updates)
+            sums[k] = sums[k] + v.detach().float().mean() if k in sums else v.detach().float().mean()
+            counts[k] = counts.get(k, 0) + 1
         evaluate_now = step % eval_every == 0 or step == steps
+        if step % loss_every == 0 or evaluate_now:   # windows restart at evaluations, so a resumed run logs the same
+            losses.append((step, {k: float(v) / counts[k] for k, v in sums.items()})); sums, counts = {}, {}
         if step % check_every == 0 or evaluate_now:
             if not bool(finite):
-                bad = [k for k, v in losses.items() if not torch.isfinite(v).all()] or ['(one of them, earlier)']
+                bad = [k for k, v in out.items() if not torch.isfinite(v).all()] or ['(one of them, earlier)']
                 when = f"at update {step}" if step - last_check == 1 else f"between updates {last_check + 1} and {step}"
                 where = f"; the last good state (step {last_good}) is in {checkpoint}" if checkpoint and last_good else ""
                 raise FloatingPointError(f"{type(learner).__name__} loss {', '.join(bad)} became non-finite {when} "
-                                         f"({ {k: float(v) for k, v in losses.items()} }){where}. Lower the learning rates "
+                                         f"({ {k: float(v) for k, v in out.items()} }){where}. Lower the learning rates "
                                          f"or check the dataset's rewards")
             last_check = step
         if evaluate_now:
             t_eval = time.perf_counter()
-            rets = evaluate(policy_fn(learner.ag, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
+            rets = evaluate(policy_fn(learner, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
             scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
             curve.append((step, rets.tolist(), scores))
             bar.set_postfix_str('score ' + ' '.join(f'{s:.0f}' for s in (scores or rets)))
             if log: log(f"update {step}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
-            if checkpoint:
-                tmp = Path(str(checkpoint) + '.tmp')
-                torch.save(dict(step=step, agent=learner.ag.state_dict()), tmp); os.replace(tmp, checkpoint)
-                last_good = step
             eval_s += time.perf_counter() - t_eval
+            if checkpoint:
+                _save(checkpoint, learner, step=step, curve=curve, losses=losses,
+                      wall_s=before_s + time.perf_counter() - t0, eval_s=eval_s)
+                last_good = step
     if device.type == 'cuda': torch.cuda.synchronize(device)
-    wall = time.perf_counter() - t0
+    wall = before_s + time.perf_counter() - t0
     # update_s leaves out evaluation (and checkpoint) time: what a time-per-update comparison should read
-    return dict(curve=curve, final_return=curve[-1][1], final_score=curve[-1][2], wall_clock_s=wall, device=str(device),
-                update_s=wall - eval_s, updates_per_s=steps / (wall - eval_s), params=dict(actor=count_params(learner.ag.actor), critic=count_params(learner.ag.q)))
+    return dict(curve=curve, losses=losses, final_return=curve[-1][1], final_score=curve[-1][2], wall_clock_s=wall,
+                device=str(device), update_s=wall - eval_s, updates_per_s=steps / (wall - eval_s),
+                resumed_from=start or None, params=dict(actor=count_params(learner.ag.actor), critic=count_params(learner.ag.q)))
 
 def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL on `cfg.dataset`, one member per seed."
