@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_envs.ipynb 3
 from __future__ import annotations
+import copy
 import difflib
 import functools
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ import numpy as np
 import torch
 
 # %% auto 0
-__all__ = ['EnvInfo', 'check_env_id', 'env_info', 'env_seeds', 'EnsembleEnvs', 'evaluate', 'record_evaluation']
+__all__ = ['EnvInfo', 'check_env_id', 'env_info', 'env_seeds', 'EnsembleEnvs', 'env_state', 'set_env_state', 'evaluate',
+           'record_evaluation']
 
 # %% ../nbs/05_envs.ipynb 5
 @dataclass(frozen=True)
@@ -91,6 +93,42 @@ class EnsembleEnvs:
     def close(self): self.envs.close()
 
 # %% ../nbs/05_envs.ipynb 11
+def _wrappers(env):
+    while env is not None:
+        yield env
+        env = getattr(env, 'env', None)
+
+def env_state(env) -> dict:
+    "One gymnasium environment's state: simulator, time-limit step count, random generator."
+    u = env.unwrapped
+    out = dict(rng=u.np_random.bit_generator.state,
+               elapsed=[getattr(w, '_elapsed_steps', None) for w in _wrappers(env)])
+    if hasattr(u, 'model') and hasattr(u, 'data'):  # MuJoCo
+        import mujoco
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        s = np.empty(mujoco.mj_stateSize(u.model, spec)); mujoco.mj_getState(u.model, u.data, s, spec)
+        out['mujoco'] = s
+    elif hasattr(u, 'state'): out['state'] = copy.deepcopy(u.state)
+    else: raise TypeError(f"cannot snapshot {type(u).__name__}: neither MuJoCo nor a classic-control `state`")
+    return out
+
+def set_env_state(env, s: dict):
+    "Put back what `env_state` captured (the environment must have been reset once)."
+    u = env.unwrapped
+    u.np_random.bit_generator.state = s['rng']
+    for w, n in zip(_wrappers(env), s['elapsed']):
+        if n is not None: w._elapsed_steps = n
+    if 'mujoco' in s:
+        import mujoco
+        mujoco.mj_setState(u.model, u.data, s['mujoco'], mujoco.mjtState.mjSTATE_INTEGRATION)
+    else: u.state = copy.deepcopy(s['state'])
+
+def _get_state(self) -> list: return [env_state(e) for e in self.envs.envs]
+def _set_state(self, states: list):
+    for e, s in zip(self.envs.envs, states): set_env_state(e, s)
+EnsembleEnvs.get_state, EnsembleEnvs.set_state = _get_state, _set_state
+
+# %% ../nbs/05_envs.ipynb 14
 @torch.no_grad()
 def evaluate(act_fn, env_id: str, seeds, episodes: int = 10, seed_offset: int = 1_000_000) -> torch.Tensor:
     "Undiscounted returns `(E, episodes)` of `act_fn(obs (E, n, d)) -> actions (E, n, ...)` on fresh episodes."
@@ -105,7 +143,7 @@ def evaluate(act_fn, env_id: str, seeds, episodes: int = 10, seed_offset: int = 
     envs.close()
     return returns
 
-# %% ../nbs/05_envs.ipynb 12
+# %% ../nbs/05_envs.ipynb 15
 def record_evaluation(curve: list, step: int, act_fn, env_id: str, seeds, episodes: int, bar=None, log=None):
     "Evaluate, append `(step, [mean return per seed])` to `curve`, and report it on the progress bar and `log`."
     rets = evaluate(act_fn, env_id, seeds, episodes).mean(1).tolist()

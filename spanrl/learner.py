@@ -82,7 +82,9 @@ class Learner:
     - `update(batch) -> dict`: one gradient step, returning its named losses and diagnostics as tensors (kept on the
       device: the training loop decides when to read them);
     - `act(obs, deterministic=True)`: actions for `(E, n, obs_dim)` states, as the networks see them;
-    - `schedule(step)`: learning-rate schedules, after update `step` (optional);
+    - `schedule(step)`: learning-rate schedules, after update `step` of the current phase (optional);
+    - `begin_phase(phase)`: told before each phase of a run (`spanrl.loop.Phase`) starts: freeze a module, reset a
+      learning rate (optional; the phase is kept as `self.phase`);
     - `state_dict()` / `load_state_dict()`: everything a resumed run needs (networks, optimisers, generators, counters).
     d3rlpy splits an algorithm into a config and an implementation the same way; here seeds are members of the networks."""
     config_class: ClassVar[type] = Settings
@@ -93,10 +95,12 @@ class Learner:
         self.cfg, self.seeds = cfg.validate(), [int(s) for s in seeds]
         if not self.seeds: raise ValueError(f"{type(self).__name__} needs at least one seed")
         self.device = resolve_device(getattr(cfg, 'device', 'cpu'))
+        self.phase = None
 
     def update(self, batch) -> dict: raise NotImplementedError
     def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor: raise NotImplementedError
     def schedule(self, step: int): pass
+    def begin_phase(self, phase): self.phase = phase
 
     def optimizers(self) -> dict:
         "The learner's optimisers by attribute name (what `state_dict` saves with the networks)."

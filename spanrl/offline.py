@@ -18,7 +18,8 @@ import torch.nn as nn
 
 from .data import Transitions, load, parse_id, normalized_score, ENV_IDS, DatasetError
 from .envs import env_info, evaluate
-from .learner import (Settings, Learner, positive_int, positive, unit, open_unit, network, flag,
+from .loop import policy_fn, GraphedUpdate, update_fn, train_offline, train_phases, Phase
+from .learner import (Settings, Learner, positive_int, positive, nonnegative, unit, open_unit, network, flag,
                             device as device_rule)
 from .nets import (make_net, member_noise, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
                          resolve_device, member_generators, shared_generator, make_adam, set_lr)
@@ -26,7 +27,7 @@ from .nets import (make_net, member_noise, count_params, gaussian_log_prob, chec
 # %% auto 0
 __all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'CORL_IQL', 'CORL_IQL_DEFAULT', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule',
            'IQLConfig', 'corl_iql_config', 'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data',
-           'IQLAgent', 'expectile_loss', 'IQL', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_offline', 'train_iql']
+           'IQLAgent', 'expectile_loss', 'IQL', 'train_iql', 'train_iql_finetune']
 
 # %% ../nbs/10_offline.ipynb 6
 def dataset_rule(v) -> str | None:
@@ -47,7 +48,7 @@ class IQLConfig(Settings):
     options (with `arch`)."""
     label = 'IQL'
     rules = dict(OFFLINE_RULES, **DEVICE_RULES, expectile=open_unit, beta=positive, max_weight=positive, value_lr=positive,
-                 normalize_reward=flag, deterministic_actor=flag)
+                 normalize_reward=flag, deterministic_actor=flag, expl_noise=nonnegative, noise_clip=nonnegative)
     dataset: str = 'spanrl/hopper/medium-v0'
     steps: int = 1_000_000             # gradient updates
     batch_size: int = 256
@@ -63,6 +64,8 @@ class IQLConfig(Settings):
     critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))  # also the value network's
     normalize_reward: bool = True      # scale rewards by 1000 / (max - min return over complete episodes)
     deterministic_actor: bool = False  # CORL's `iql_deterministic`: weighted squared error to the data's action, no log-prob
+    expl_noise: float = 0.03           # online phases, deterministic actor: std of the Gaussian exploration noise (CORL's finetune)
+    noise_clip: float = 0.5            # ... clipped to this
     eval_every: int = 5_000            # updates between evaluations
     eval_episodes: int = 10            # episodes per seed and evaluation
     device: str = 'cpu'                # 'cpu', 'cuda[:N]' or 'auto'
@@ -158,15 +161,26 @@ class IQL(Learner):
         self.gens = member_generators(self.seeds, dev)
 
     def act(self, obs, deterministic: bool = True):
-        "The tanh mean, or (not `deterministic`) a Gaussian sample around it within the action bounds."
+        """The tanh mean; or (not `deterministic`, online) a sample: from the Gaussian policy, or for the deterministic
+        actor the mean plus clipped Gaussian noise of std `expl_noise` (CORL's finetune); within the action bounds."""
         if deterministic: return self.ag.act(obs)
         with torch.no_grad():
-            m = self.ag.mean(obs)
-            std = self.ag.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).exp()
-            return (m + std * member_noise(self.gens, m.shape[1:])).clamp(-self.ag.max_action, self.ag.max_action)
+            m, cfg = self.ag.mean(obs), self.cfg
+            z = member_noise(self.gens, m.shape[1:])
+            noise = ((z * cfg.expl_noise).clamp(-cfg.noise_clip, cfg.noise_clip) if cfg.deterministic_actor
+                     else self.ag.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).exp() * z)
+            return (m + noise).clamp(-self.ag.max_action, self.ag.max_action)
+
+    def begin_phase(self, phase):
+        """An online phase (fine-tuning) trains the actor at the constant `actor_lr`: the offline cosine has decayed it to
+        0. (CORL's `CosineAnnealingLR`, stepped past its period, climbs back along the cosine instead; we state ours
+        rather than copy that.)"""
+        super().begin_phase(phase)
+        if phase.online: set_lr(self.pi_opt, self.cfg.actor_lr)
 
     def schedule(self, step: int):
-        "Cosine-decay the actor's learning rate to 0 over `steps` updates (after update `step`; outside any graph)."
+        "Cosine-decay the actor's learning rate to 0 over `steps` updates (after update `step`; outside any graph); not online."
+        if self.phase is not None and self.phase.online: return
         set_lr(self.pi_opt, self.cfg.actor_lr * 0.5 * (1 + math.cos(math.pi * min(step, self.cfg.steps) / self.cfg.steps)))
 
     def update(self, batch) -> dict:
@@ -192,136 +206,6 @@ class IQL(Learner):
         return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
 
 # %% ../nbs/10_offline.ipynb 18
-def policy_fn(learner: Learner, data: Transitions, deterministic: bool = True):
-    "The learner's actions for raw environment states `(E, n, obs_dim)` (CPU tensors in and out, wherever it runs)."
-    return lambda obs: learner.act((obs.to(data.device) - data.obs_mean) / data.obs_std, deterministic).cpu()
-
-class GraphedUpdate:
-    """A learner's update on a fresh minibatch, replayed as one CUDA graph. The first `warmup` calls run eagerly on a
-    side stream (they create the optimiser state and let the libraries pick their kernels), the next one captures
-    the step and every call after that replays it. Sampling is inside the graph, from the learner's device
-    generator, so an update costs the host one launch. Gradients of `module` are dropped before the capture: a
-    backward pass that accumulated into a gradient from the warm-up would leave the graph reading memory it does not
-    own once that gradient is freed."""
-    def __init__(self, step_fn, gen: torch.Generator, module: nn.Module | None = None, warmup: int = 3):
-        self.step_fn, self.gen, self.module, self.warmup = step_fn, gen, module, warmup
-        self.calls, self.graph, self.out = 0, None, None
-
-    def __call__(self):
-        if self.graph is not None: self.graph.replay(); return self.out
-        if self.calls < self.warmup:
-            self.calls += 1
-            side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side): out = self.step_fn()
-            torch.cuda.current_stream().wait_stream(side)
-            return out
-        if self.module is not None: self.module.zero_grad(set_to_none=True)
-        self.graph = torch.cuda.CUDAGraph()
-        self.graph.register_generator_state(self.gen)
-        with torch.cuda.graph(self.graph): self.out = self.step_fn()
-        self.graph.replay()  # capturing records the kernels without running them
-        return self.out
-
-def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = True):
-    """One call = one update of `learner` on a fresh minibatch; the flag `finite` stays True while every loss has been
-    finite (kept on the device, so a GPU run never waits for it). On a GPU with `graph`, a `GraphedUpdate`."""
-    def step():
-        losses = learner.update(data.sample(learner.gens, learner.cfg.batch_size))
-        finite.logical_and_(torch.stack([torch.isfinite(v).all() for v in losses.values()]).all())
-        return losses
-    gen = shared_generator(learner.gens)
-    return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None else step
-
-def _fingerprint(learner: Learner) -> dict:
-    "What a checkpoint must match to be resumed by this run: the algorithm, its settings and its seeds."
-    return dict(learner=type(learner).__name__, config=learner.cfg.to_dict(), seeds=list(learner.seeds))
-
-def _resume(checkpoint: Path | None, learner: Learner) -> dict | None:
-    "The state saved at `checkpoint` by this same run, loaded into `learner`; None if there is none to resume."
-    if checkpoint is None or not Path(checkpoint).exists(): return None
-    try: saved = torch.load(checkpoint, map_location=learner.device, weights_only=False)
-    except Exception as e:
-        raise ValueError(f"checkpoint {checkpoint} is unreadable ({type(e).__name__}: {e}); delete it to start the run afresh") from None
-    want = _fingerprint(learner)
-    if saved.get('fingerprint') != want:
-        have = saved.get('fingerprint') or {}
-        diff = [k for k in want['config'] if have.get('config', {}).get(k) != want['config'][k]]
-        diff += [k for k in ('learner', 'seeds') if have.get(k) != want[k]]
-        raise ValueError(f"checkpoint {checkpoint} belongs to another run (it differs in {', '.join(diff) or 'its format'}); "
-                         "delete it to start afresh, or pass another checkpoint path")
-    learner.load_state_dict(saved['learner'])
-    return saved
-
-def _save(checkpoint: Path, learner: Learner, **progress):
-    "Atomically write the learner's state and the run's progress so far."
-    tmp = Path(str(checkpoint) + '.tmp')
-    Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(dict(fingerprint=_fingerprint(learner), learner=learner.state_dict(), **progress), tmp)
-    os.replace(tmp, checkpoint)
-
-def train_offline(learner: Learner, data: Transitions, info, seeds, steps: int, eval_every: int, eval_episodes: int,
-                  env_name: str | None = None, checkpoint: str | Path | None = None, log=None, progress: bool = True,
-                  check_every: int | None = None, loss_every: int | None = None) -> dict:
-    """Train `learner` (a `spanrl.learner.Learner`) on `data`; returns the evaluation curve, the logged losses and
-    timings. With `checkpoint`, the run's state is saved at every evaluation and a run started again with the same
-    settings resumes from it and ends as an uninterrupted run would. Losses are checked for NaN/inf every
-    `check_every` updates (default: every update on the CPU, every 1,000 on a GPU, where a check makes the host
-    wait) and before every checkpoint; their means over every `loss_every` updates (default: a tenth of
-    `eval_every`) are logged."""
-    from tqdm.auto import tqdm
-    if not isinstance(learner, Learner):
-        raise TypeError(f"train_offline trains a spanrl.learner.Learner, got {type(learner).__name__}")
-    device = learner.device
-    data = data.to(device)
-    check_every = check_every or (1 if device.type == 'cpu' else 1000)
-    loss_every = loss_every or max(1, eval_every // 10)
-    finite = torch.ones((), dtype=torch.bool, device=device)
-    update = update_fn(learner, data, finite, getattr(learner.cfg, 'cuda_graph', False))
-    saved = _resume(checkpoint, learner)
-    start = saved['step'] if saved else 0
-    curve, losses = (saved['curve'], saved['losses']) if saved else ([], [])
-    before_s, eval_s = (saved['wall_s'], saved['eval_s']) if saved else (0.0, 0.0)
-    if saved and log: log(f"resuming from {checkpoint} at update {start:,}")
-    t0, last_good, last_check, sums, counts = time.perf_counter(), start or None, start, {}, {}
-    bar = tqdm(range(start + 1, steps + 1), desc=f'{type(learner).__name__} x{len(seeds)}', unit='update',
-               disable=not progress, mininterval=2, initial=start, total=steps)
-    for step in bar:
-        out = update()
-        learner.schedule(step)
-        for k, v in out.items():   # summed on the device; read only when logged (a learner may skip a loss some updates)
-            sums[k] = sums[k] + v.detach().float().mean() if k in sums else v.detach().float().mean()
-            counts[k] = counts.get(k, 0) + 1
-        evaluate_now = step % eval_every == 0 or step == steps
-        if step % loss_every == 0 or evaluate_now:   # windows restart at evaluations, so a resumed run logs the same
-            losses.append((step, {k: float(v) / counts[k] for k, v in sums.items()})); sums, counts = {}, {}
-        if step % check_every == 0 or evaluate_now:
-            if not bool(finite):
-                bad = [k for k, v in out.items() if not torch.isfinite(v).all()] or ['(one of them, earlier)']
-                when = f"at update {step}" if step - last_check == 1 else f"between updates {last_check + 1} and {step}"
-                where = f"; the last good state (step {last_good}) is in {checkpoint}" if checkpoint and last_good else ""
-                raise FloatingPointError(f"{type(learner).__name__} loss {', '.join(bad)} became non-finite {when} "
-                                         f"({ {k: float(v) for k, v in out.items()} }){where}. Lower the learning rates "
-                                         f"or check the dataset's rewards")
-            last_check = step
-        if evaluate_now:
-            t_eval = time.perf_counter()
-            rets = evaluate(policy_fn(learner, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
-            scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
-            curve.append((step, rets.tolist(), scores))
-            bar.set_postfix_str('score ' + ' '.join(f'{s:.0f}' for s in (scores or rets)))
-            if log: log(f"update {step}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
-            eval_s += time.perf_counter() - t_eval
-            if checkpoint:
-                _save(checkpoint, learner, step=step, curve=curve, losses=losses,
-                      wall_s=before_s + time.perf_counter() - t0, eval_s=eval_s)
-                last_good = step
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-    wall = before_s + time.perf_counter() - t0
-    # update_s leaves out evaluation (and checkpoint) time: what a time-per-update comparison should read
-    return dict(curve=curve, losses=losses, final_return=curve[-1][1], final_score=curve[-1][2], wall_clock_s=wall,
-                device=str(device), update_s=wall - eval_s, updates_per_s=steps / (wall - eval_s),
-                resumed_from=start or None, params=dict(actor=count_params(learner.ag.actor), critic=count_params(learner.ag.q)))
-
 def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL on `cfg.dataset`, one member per seed."
     cfg.validate()
@@ -330,3 +214,15 @@ def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint
     out = train_offline(learner, data, info, list(seeds), cfg.steps, cfg.eval_every, cfg.eval_episodes,
                         parse_id(cfg.dataset)['env'], checkpoint, log, progress)
     return dict(out, algo='iql', config=asdict(cfg), seeds=list(seeds), reward_scale=scale, learner=learner)
+
+# %% ../nbs/10_offline.ipynb 20
+def train_iql_finetune(cfg: IQLConfig, seeds, online_steps: int, log=None, progress: bool = True, checkpoint=None) -> dict:
+    "IQL offline on `cfg.dataset` for `cfg.steps` updates, then `online_steps` online iterations; one member per seed."
+    cfg.validate()
+    data, info, scale = prepare_data(cfg.dataset, cfg.normalize_reward, progress)
+    learner = IQL(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
+    phases = [Phase('offline', cfg.steps, cfg.eval_every), Phase('online', online_steps, cfg.eval_every, online=True)]
+    out = train_phases(learner, data, info, phases, list(seeds), cfg.eval_episodes, parse_id(cfg.dataset)['env'],
+                       reward_scale=scale, checkpoint=checkpoint, log=log, progress=progress)
+    return dict(out, algo='iql-finetune', config=dict(asdict(cfg), online_steps=online_steps), seeds=list(seeds),
+                reward_scale=scale, learner=learner)
