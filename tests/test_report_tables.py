@@ -24,7 +24,8 @@ def rendered(tmp_path_factory):
                        n_actions=4, actor_lr=1e-4)
             write_record(results, make_record('kan_cql', f'walker2d-{kind}-{actor}-{critic}', 'quick', cfg,
                                               dict(final_score=scores, seconds_per_1k_updates=secs), seeds=[0, 1],
-                                              params=dict(actor=n_actor, critic=n_critic), paper='KAN-CQL'))
+                                              params=dict(actor=n_actor, critic=n_critic), paper='KAN-CQL',
+                                              curves=dict(losses=[(1_000, dict(q_loss=9.0)), (2_000, dict(q_loss=4.0))])))
     stale = make_record('span_offline', 'walker2d-medium-mlp', 'quick', dict(env='walker2d', kind='medium', arch='mlp', steps=5_000),
                         dict(final_score=[30.0, 34.0]), seeds=[0, 1], params=dict(actor=1, critic=1))
     stale['git_rev'] = '0' * 40   # a commit this repository does not have: the section must say so
@@ -46,3 +47,9 @@ def test_score_table_shows_the_recorded_seed_means(rendered):
 def test_sections_name_their_commits_and_flag_unknown_ones(rendered):
     assert re.search(r'8 run\(s\) from commit <code>[0-9a-f]{10}', rendered)
     assert 'unknown commit' in rendered and '0000000000' in rendered
+
+def test_sections_plot_the_logged_losses_or_say_there_are_none(rendered):
+    kan = rendered[rendered.index('KAN vs MLP in CQL'):rendered.index('SPAN offline: SPAN vs MLP in IQL')]
+    assert 'Training losses' in kan
+    offline = rendered[rendered.index('SPAN offline: SPAN vs MLP in IQL'):]
+    assert 'These runs predate loss logging' in offline
