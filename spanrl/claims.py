@@ -10,12 +10,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .papers import claims as paper_claims
 from .stats import iqm, fewer_steps_pct, compare_ci, relative_iqm_difference
 
 # %% auto 0
-__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'CHECKS', 'CLAIMS', 'Claim', 'interval_verdict',
+__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'CHECKS', 'Claim', 'interval_verdict',
            'check_sample_efficiency', 'check_success_rate', 'check_anytime', 'check_robustness', 'comparable', 'worse',
-           'check_span_iql', 'check_kan_actor_params', 'check_kan_actor', 'check_kan_time', 'judge', 'evaluate_claims']
+           'check_span_iql', 'check_kan_actor_params', 'check_kan_actor', 'check_kan_time', 'all_claims', 'judge',
+           'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Claim:
     experiment: str        # records experiment with the evidence; '' when no reproduction exists yet
     rule: str              # the comparison, in words
     check: str = ''        # name of the function in CHECKS that computes our value
+    source: str = ''       # where the paper's number comes from (abstract, paper, arithmetic, notes)
 
 # %% ../nbs/91_claims.ipynb 7
 INCONCLUSIVE = 'inconclusive'
@@ -161,39 +164,9 @@ CHECKS: dict[str, Callable] = dict(
     kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time)
 
 # %% ../nbs/91_claims.ipynb 9
-CLAIMS = [
-    Claim('SPAN', 'better sample efficiency than an MLP (fewer steps to the threshold)', '30-50%', 'span_online',
-          '>= 30% fewer steps than the MLP (median over all seeds; a seed that never reaches counts as the budget)',
-          'sample_efficiency'),
-    Claim('SPAN', 'higher success rate (fraction of seeds reaching the threshold)', '1.3-9x', 'span_online',
-          'SPAN / MLP >= 1.3', 'success_rate'),
-    Claim('SPAN', 'higher median return at 50% of training (anytime performance)', '+0.1-3.8%', 'span_online',
-          'P(SPAN > MLP) at 50% of training, 95% bootstrap interval above 0.5', 'anytime'),
-    Claim('SPAN', 'small drop when the parameter count is scaled down', '3-9% drop', 'span_online',
-          "SPAN's drop in final return (IQM) <= 9% and <= the MLP's drop; inconclusive where neither drops 5%",
-          'robustness'),
-    Claim('SPAN', 'SPAN works as a drop-in replacement in IQL offline', 'no per-dataset number in the summary',
-          'span_offline', 'SPAN comparable: IQM over datasets x seeds at most 10% below the MLP (95% interval)', 'span_iql'),
-    Claim('SPAN', 'per-step cost of SPAN 1.2-1.8x an MLP (v2 abstract)', '1.2-1.8x', '', 'bench/ (layer and SAC benchmarks)'),
-    # the paper's own Walker2d pair (1,062 vs 7,692) is 86% fewer, so its ">90%" is checked as stated, per environment
-    Claim('KAN-CQL', 'a KAN actor needs over 90% fewer parameters than the MLP actor', '1,062 vs 7,692 (Walker2d; 86.2% fewer)',
-          'kan_cql', 'KAN actor < 10% of the MLP actor', 'kan_actor_params'),
-    Claim('KAN-CQL', 'a KAN actor (with MLP critics) scores comparably to the MLP actor', 'qualitative', 'kan_cql',
-          'KAN-MLP comparable: IQM over datasets x seeds at most 10% below MLP-MLP (95% interval)', 'kan_actor'),
-    Claim('KAN-CQL', 'KAN critics score worse than MLP critics', 'qualitative', 'kan_cql',
-          'P(MLP-KAN > MLP-MLP) over datasets x seeds, 95% interval below 0.5', 'kan_critic'),
-    Claim('KAN-CQL', 'pure KAN CQL scores worse than MLP CQL', 'qualitative', 'kan_cql',
-          'P(KAN-KAN > MLP-MLP) over datasets x seeds, 95% interval below 0.5', 'kan_pure'),
-    Claim('KAN-CQL', 'KAN networks take more training time per epoch', 'qualitative', 'kan_cql',
-          'time per update (evaluation excluded) > 1.1x MLP-MLP; < 1/1.1 not held; between, inconclusive', 'kan_time'),
-    Claim('SPIN', 'higher average DMC return than F-IQL, AR-IQL and SAINT', 'up to 39% (on one dataset or task)', '',
-          "max over datasets of SPIN's gain over the best baseline (the overall row, 594.1 vs 558.2, is +6.4%)"),
-    Claim('SPIN', 'faster to target (95% of F-IQL final return), ASM pre-training included', 'up to 12.8x (on one dataset or task)',
-          '', "max over datasets of F-IQL's minutes / SPIN's (the overall row, 558 vs 223 min, is 2.5x)"),
-    Claim('SPAARS', 'offline-to-online score on hopper-medium and walker2d-medium above IQL', '92.7 / 102.9 vs 66.3 / 78.3',
-          '', 'SPAARS > IQL on both'),
-    Claim('SPAR', 'D4RL scores of BC + residual policy', 'hc-me 97.0, hop-mr 101.9, w-me 113.4', '', 'within the seed spread'),
-]
+def all_claims() -> list[Claim]:
+    "Every claim in the papers registry (`reproductions/papers.yaml`, read by `spanrl.papers`)."
+    return [Claim(**c) for c in paper_claims()]
 
 def judge(held, scale: str) -> str:
     "The verdict word: held / not held / inconclusive, not run (no value), never evidence at smoke scale."
@@ -201,10 +174,10 @@ def judge(held, scale: str) -> str:
     if held is None: return 'not run'
     return INCONCLUSIVE if held == INCONCLUSIVE else ('held' if held else 'not held')
 
-def evaluate_claims(records: Callable[[str], pd.DataFrame], scale: str, claims=CLAIMS) -> pd.DataFrame:
-    "Every claim against the records `records(experiment)` returns: one row per claim and context, with the verdict."
+def evaluate_claims(records: Callable[[str], pd.DataFrame], scale: str, claims=None) -> pd.DataFrame:
+    "Every claim (default: the registry's) against the records `records(experiment)` returns: one row per claim and context."
     rows = []
-    for c in claims:
+    for c in (all_claims() if claims is None else claims):
         base = dict(paper=c.paper, claim=c.claim, paper_value=c.paper_value, rule=c.rule, experiment=c.experiment)
         df = records(c.experiment) if c.experiment else pd.DataFrame()
         found = list(CHECKS[c.check](df)) if len(df) and c.check else []

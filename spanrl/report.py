@@ -9,6 +9,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -153,14 +154,21 @@ def reproduction(name: str) -> dict:
     return REPRODUCTIONS[name]
 
 def select_reproductions(papers=None) -> list[str]:
-    "Reproduction names for `--paper` values: a reproduction's name or its paper's label (case-insensitive); all if None."
+    """Reproduction names for `--paper` values: a paper of the registry (`spanrl.papers`, its reproductions) or a
+    reproduction's name (case-insensitive); all if None."""
     if not papers: return list(REPRODUCTIONS)
-    names = [n for n, r in REPRODUCTIONS.items() if any(p.lower() in (n.lower(), r['paper'].lower()) for p in papers)]
-    unknown = [p for p in papers if not any(p.lower() in (n.lower(), r['paper'].lower()) for n, r in REPRODUCTIONS.items())]
+    from spanrl.papers import papers as registry
+    by_paper = {k.lower(): p['reproductions'] for k, p in registry().items()}
+    names, unknown = [], []
+    for q in papers:
+        found = by_paper.get(q.lower(), [n for n in REPRODUCTIONS if n.lower() == q.lower()])
+        if q.lower() in by_paper and not found:
+            raise ValueError(f"paper {q!r} has no reproduction yet (reproductions/papers.yaml lists none)")
+        (names.extend(found) if found else unknown.append(q))
     if unknown:
-        labels = sorted({*REPRODUCTIONS, *(r['paper'] for r in REPRODUCTIONS.values())})
+        labels = sorted({*REPRODUCTIONS, *registry()})
         raise ValueError(f"unknown paper or reproduction {', '.join(map(repr, unknown))}; choose from {', '.join(labels)}")
-    return names
+    return [n for n in REPRODUCTIONS if n in names]
 
 def plan(names, scale: str, seed: int = 0) -> list[tuple[str, str, dict]]:
     "Every run of the named reproductions at `scale` from first seed `seed`: (name, run key, notebook parameters)."
@@ -433,6 +441,8 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     from nbconvert import MarkdownExporter
     import nbformat
     body, _ = MarkdownExporter().from_notebook_node(nbformat.read(nb, as_version=4))
+    from spanrl.papers import papers_table
+    body = re.sub(r'<!-- papers:[^>]*-->', lambda _: papers_table(), body)  # the table comes from the registry
     return body.strip() + '\n'
 
 # %% ../nbs/90_report.ipynb 24
