@@ -10,7 +10,7 @@ SCALE ?= quick
 JOBS ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: report test venv sync bench bench-offline bench-scores freeze clean browser
+.PHONY: report test venv sync bench bench-offline bench-scores freeze clean browser docs
 
 report: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(VENV)/bin/spanrl report --scale $(SCALE) --out report --jobs $(JOBS)
@@ -63,3 +63,7 @@ freeze: $(STAMP)
 
 clean:
 	rm -rf report runs
+
+# The documentation site: every notebook executed and rendered, API pages, _docs/index.html (nbs/93_docs).
+docs: $(STAMP)
+	$(VENV)/bin/spanrl docs --out _docs

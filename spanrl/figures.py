@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from .stats import bootstrap_ci
 
 # %% auto 0
-__all__ = ['seed_scores', 'seeds_per_cell', 'iqm_row', 'score_bars', 'loss_curves']
+__all__ = ['seed_scores', 'seeds_per_cell', 'iqm_row', 'score_bars', 'loss_curves', 'run_summary', 'eval_curves']
 
 # %% ../nbs/92_figures.ipynb 6
 def seed_scores(df: pd.DataFrame) -> pd.Series:
@@ -62,4 +62,33 @@ def loss_curves(df: pd.DataFrame, group: pd.Series, title: str, scale: str, max_
         if min(d[name] for _, log in logs for _, d in log if name in d) > 0: ax.set_yscale('log')   # positive losses span decades
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f'{title} (scale {scale}; median over datasets)', fontsize=10); fig.tight_layout()
+    return fig
+
+# %% ../nbs/92_figures.ipynb 12
+def _final(m: dict):
+    "A record's final per-seed numbers and what they are: D4RL score where it has one, else the return."
+    for key, what in (('final_score', 'score'), ('final_return', 'return'), ('final', 'return')):
+        if m.get(key) is not None: return np.asarray(m[key], dtype=float), what
+    return None, None
+
+def run_summary(df: pd.DataFrame) -> pd.DataFrame:
+    "One row per record: its run, seeds, final score or return (mean +- std over seeds) and wall-clock."
+    rows = []
+    for r in df.itertuples():
+        v, what = _final(r.metrics)
+        rows.append({'run': r.run_id, 'seeds': len(r.seeds), 'final': '' if v is None else f"{v.mean():.1f} +- {v.std():.1f}",
+                     'of': what or '', 'wall-clock s': f"{r.wall_clock_s:.0f}" if pd.notna(r.wall_clock_s) and r.wall_clock_s else ''})
+    return pd.DataFrame(rows)
+
+def eval_curves(df: pd.DataFrame, title: str, scale: str):
+    "Each record's evaluation curve (`curves['eval']`: (step, returns, scores)), the mean over seeds; None if none."
+    runs = [(r.run_id, r.curves.get('eval') or []) for r in df.itertuples()]
+    runs = [(n, c) for n, c in runs if c]
+    if not runs: return None
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    scored = all(c[-1][2] is not None for _, c in runs)
+    for n, c in runs:
+        ax.plot([p[0] for p in c], [np.mean(p[2] if scored else p[1]) for p in c], label=n, lw=1.2)
+    ax.set(xlabel='update', ylabel='D4RL-normalised score' if scored else 'return', title=f'{title} (scale {scale}; mean over seeds)')
+    ax.grid(alpha=0.3); ax.legend(fontsize=7); fig.tight_layout()
     return fig

@@ -392,7 +392,10 @@ def render_report(out: str | Path, scale: str, seed: int = 0, names=None) -> Pat
     `names` that failed or are missing; if the report notebook itself fails, the page is still rendered, with the
     error where it stopped, and the error is raised."""
     out = Path(out).resolve()
-    params = dict(runs_dir=str(out / 'runs'), scale=scale, seed=seed, reproductions=list(names or REPRODUCTIONS))
+    names = list(names or REPRODUCTIONS)
+    params = dict(runs_dir=str(out / 'runs'), scale=scale, seed=seed, reproductions=names,
+                  plan=run_table(out, names, scale, seed).to_dict('records'),
+                  registry={n: {k: REPRODUCTIONS[n][k] for k in ('paper', 'title', 'notebook')} for n in names})
     try: report_nb = execute_notebook(repro_dir() / 'report.ipynb', out / 'report.ipynb', params, log_file=out / 'report.log')
     except RuntimeError:
         if (failed := out / 'report.failed.ipynb').exists(): render_html(failed, out / 'index.html')
@@ -415,7 +418,7 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
     return index
 
 # %% ../nbs/90_report.ipynb 19
-def run_provenance(df, experiment: str, repo: str | Path | None = None):
+def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook: str | None = None):
     """One row per commit that produced `experiment`'s records (a `load_records` frame): how many runs, when, and which
     of the files they depend on have changed since ('stale'), or 'unknown commit' where git cannot tell."""
     import pandas as pd
@@ -425,7 +428,7 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None):
     if not len(df): return pd.DataFrame(columns=['commit', 'runs', 'made', 'status'])
     for rev, d in df.groupby(df.git_rev.fillna('unknown'), sort=False):
         code = sorted({f for c in d.get('code', pd.Series([None] * len(d))) for f in (c if isinstance(c, list) else ['spanrl'])})
-        paths = code + [f"reproductions/{reproduction(experiment)['notebook']}"] + (['forge'] if 'spanrl/forge.py' in code else [])
+        paths = code + [f"reproductions/{notebook or reproduction(experiment)['notebook']}"] + (['forge'] if 'spanrl/forge.py' in code else [])
         changed = changed_since(None if rev == 'unknown' else rev, paths, repo)
         status = ('unknown commit' if changed is None else 'stale: changed since: ' + ', '.join(changed) if changed
                   else 'current') + (' (made with uncommitted changes)' if rev.endswith('-dirty') else '')
@@ -488,6 +491,9 @@ def main(argv=None):
             rp.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
         cmd.add_argument('--jobs', type=int, default=1, help='runs at once (local backend)')
         cmd.add_argument('--backend', default='local', choices=('local', 'ray'))
+    dc = sub.add_parser('docs', help='render the notebooks and the API into one site (_docs/index.html)')
+    dc.add_argument('--out', default='_docs'); dc.add_argument('--nbs', default='nbs')
+    dc.add_argument('--no-execute', action='store_true', help='render the notebooks as stored, without running them')
     rd = sub.add_parser('readme', help='regenerate README.md from nbs/index.ipynb')
     rd.add_argument('--nb', default='nbs/index.ipynb'); rd.add_argument('--out', default='README.md')
     a = p.parse_args(argv)
@@ -499,6 +505,9 @@ def main(argv=None):
             failures = run_batch(select_reproductions(a.paper), a.scale, a.out, a.seed, a.force, a.jobs, a.backend)
             if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
         elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads)
+        elif a.cmd == 'docs':
+            from spanrl.docs import build_docs
+            build_docs(a.out, a.nbs, execute=not a.no_execute)
         else: atomic_write_bytes(a.out, render_readme(a.nb).encode())
     except (RuntimeError, ValueError, OSError) as e:  # DatasetError is a ValueError
         print(f"spanrl: error: {e}", file=sys.stderr); return 1
