@@ -6,6 +6,7 @@
 from __future__ import annotations
 import errno
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import socket
 import uuid
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
@@ -24,11 +26,11 @@ from .nets import member_indices
 from .records import atomic_write_bytes
 
 # %% auto 0
-__all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FIELDS', 'STAGING', 'DatasetError', 'DatasetUnverified', 'dataset_id',
-           'parse_id', 'normalized_score', 'validate_episode', 'checksum', 'datasets_root', 'dataset_path',
-           'read_facts', 'staging_dir', 'dataset_lock', 'move_into_place', 'keep_namespace_metadata', 'check_space',
-           'write_dataset', 'read_episodes', 'dataset_facts', 'check_identity', 'load_local', 'load_remote', 'load',
-           'Transitions']
+__all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FAMILIES', 'D4RL_LOCOMOTION', 'FIELDS', 'STAGING', 'DatasetError',
+           'DatasetUnverified', 'dataset_id', 'parse_id', 'normalized_score', 'Family', 'register_family', 'family_of',
+           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'minari_root', 'read_facts', 'staging_dir',
+           'dataset_lock', 'move_into_place', 'keep_namespace_metadata', 'check_space', 'write_dataset',
+           'read_episodes', 'dataset_facts', 'check_identity', 'load_local', 'load_remote', 'load', 'Transitions']
 
 # %% ../nbs/08_data.ipynb 6
 D4RL_REF = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
@@ -72,6 +74,46 @@ def normalized_score(env: str, returns, reference: str = 'd4rl', refs: dict | No
     return 100 * (np.asarray(returns, dtype=np.float64) - lo) / (hi - lo)
 
 # %% ../nbs/08_data.ipynb 9
+def _resolve(spec: str):
+    "`'module:attribute'` -> the attribute, imported on first use (families name their builders; `data` imports none of them)."
+    module, attr = spec.split(':')
+    return getattr(importlib.import_module(module), attr)
+
+@dataclass(frozen=True)
+class Family:
+    """A family of datasets spanrl can make itself: the ids it owns (a namespace, environments, kinds), the reference
+    returns that put its scores on a common scale, and where its recipe lives: functions, named `'module:function'`,
+    that say why an id cannot be built (`status`), why a local copy no longer follows the recipe (`stale`) and build
+    one (`build`)."""
+    name: str
+    namespace: str
+    envs: dict          # environment name in ids -> gymnasium id
+    kinds: tuple        # dataset kinds in ids
+    refs: dict          # environment name -> (random return, expert return)
+    status: str         # (ds_id) -> None if buildable, else why not
+    stale: str          # (ds_id) -> None if the local copy follows the recipe, else why not
+    build: str          # (ds_id, progress=, replace=) -> MinariDataset
+
+    def owns(self, ds_id: str) -> bool:
+        info = parse_id(ds_id)
+        return info['namespace'] == self.namespace and info['env'] in self.envs
+
+FAMILIES: dict[str, Family] = {}
+
+def register_family(family: Family) -> Family:
+    "Add a dataset family (a later one of the same name replaces it)."
+    FAMILIES[family.name] = family
+    return family
+
+def family_of(ds_id: str) -> Family | None:
+    "The family that owns `ds_id`, if any."
+    return next((f for f in FAMILIES.values() if f.owns(ds_id)), None)
+
+D4RL_LOCOMOTION = register_family(Family(
+    'd4rl-locomotion', NAMESPACE, ENV_IDS, KINDS, D4RL_REF,
+    status='spanrl.forge:forge_status', stale='spanrl.forge:stale_reason', build='spanrl.forge:build'))
+
+# %% ../nbs/08_data.ipynb 12
 FIELDS = ('observations', 'actions', 'rewards', 'terminations', 'truncations')
 
 def validate_episode(ep: dict, obs_dim: int, act_dim: int, where: str = 'episode') -> dict:
@@ -103,7 +145,7 @@ def checksum(episodes) -> str:
         for f in FIELDS: h.update(np.ascontiguousarray(ep[f]).tobytes())
     return h.hexdigest()
 
-# %% ../nbs/08_data.ipynb 12
+# %% ../nbs/08_data.ipynb 15
 def datasets_root() -> Path:
     "Minari's local dataset directory (`MINARI_DATASETS_PATH`, else `~/.minari/datasets`)."
     return Path(os.environ.get('MINARI_DATASETS_PATH', Path.home() / '.minari' / 'datasets'))
@@ -111,7 +153,8 @@ def datasets_root() -> Path:
 def dataset_path(ds_id: str) -> Path: return datasets_root() / ds_id
 
 @contextmanager
-def _minari_root(path: Path):
+def minari_root(path: Path):
+    "Within the block, Minari (and so `load`, `write_dataset`) uses `path` as its dataset root."
     old = os.environ.get('MINARI_DATASETS_PATH')
     os.environ['MINARI_DATASETS_PATH'] = str(path)
     try: yield
@@ -217,7 +260,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
     check_space(ds_id, episodes)
     stage = staging_dir()
     try:
-        with _minari_root(stage):
+        with minari_root(stage):
             buffers = [EpisodeBuffer(id=i, observations=ep['observations'], actions=ep['actions'], rewards=ep['rewards'],
                                      terminations=ep['terminations'], truncations=ep['truncations'])
                        for i, ep in enumerate(episodes)]
@@ -243,7 +286,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
         env.close()
     return facts
 
-# %% ../nbs/08_data.ipynb 14
+# %% ../nbs/08_data.ipynb 17
 def read_episodes(ds) -> list:
     "Every episode of a `MinariDataset` as a dict of numpy arrays."
     return [{f: np.asarray(getattr(e, f)) for f in FIELDS} for e in ds.iterate_episodes()]
@@ -289,7 +332,7 @@ def load_local(ds_id: str, verify: bool = True):
         raise DatasetError(f"local dataset {ds_id} does not match its checksum (the files changed after it was built); {fix}")
     return ds
 
-# %% ../nbs/08_data.ipynb 16
+# %% ../nbs/08_data.ipynb 19
 def _remote_host() -> str:
     remote = os.environ.get('MINARI_REMOTE', 'hf://farama-minari')
     if remote.startswith('hf://'):
@@ -307,27 +350,29 @@ def load_remote(ds_id: str, timeout: float = 3.0):
     except Exception as e: raise DatasetError(f"Minari's remote has no {ds_id} ({type(e).__name__}: {e})") from None
     return load_local(ds_id, verify=False)
 
-def _load_forge(ds_id: str, progress: bool):
-    """A forge dataset: the local copy if it verifies and follows the forge's recipe, else built, under the dataset's
-    lock so that concurrent loaders build it once."""
-    from spanrl.forge import forge_status, stale_reason, build
-    cannot = forge_status(ds_id)
+def _load_family(family: Family, ds_id: str, progress: bool):
+    """A dataset of one of spanrl's families: the local copy if it verifies and follows the family's recipe, else
+    built, under the dataset's lock so that concurrent loaders build it once."""
+    cannot = _resolve(family.status)(ds_id)
     with dataset_lock(ds_id):
         try: ds, why = load_local(ds_id), None
         except DatasetUnverified as e: ds, why = None, str(e)
         if ds is not None:
-            if not (why := stale_reason(ds_id)): return ds
+            if not (why := _resolve(family.stale)(ds_id)): return ds
         if cannot:
             have = f"{why}, and" if why else f"there is no local copy at {dataset_path(ds_id)}, and"
-            raise DatasetError(f"cannot load dataset {ds_id!r}: {have} the forge cannot build it: {cannot}")
+            raise DatasetError(f"cannot load dataset {ds_id!r}: {have} the {family.name} recipe cannot build it: {cannot}")
         if why: warnings.warn(f"rebuilding {ds_id}: {why}", stacklevel=3)
-        return build(ds_id, progress=progress, replace=dataset_path(ds_id).exists())
+        return _resolve(family.build)(ds_id, progress=progress, replace=dataset_path(ds_id).exists())
 
 def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
-    """The Minari dataset `ds_id`: a forge id (`spanrl/...`) from its verified local copy or the forge; any other id
-    from a local copy, else Minari's remote; else one error saying what was tried."""
+    """The Minari dataset `ds_id`: one of spanrl's families (`FAMILIES`, e.g. `spanrl/...`) from its verified local copy
+    or its recipe; any other id from a local copy, else Minari's remote; else one error saying what was tried."""
     info = parse_id(ds_id)
-    if info['namespace'] == NAMESPACE: return _load_forge(ds_id, progress)
+    if family := family_of(ds_id): return _load_family(family, ds_id, progress)
+    if info['namespace'] == NAMESPACE:
+        raise DatasetError(f"cannot load dataset {ds_id!r}: no recipe for {ds_id} (no dataset family owns it: environments "
+                           f"{', '.join(ENV_IDS)}; kinds {', '.join(KINDS)})")
     ds = load_local(ds_id)
     if ds is not None: return ds
     tried = [f"local: no {dataset_path(ds_id)}"]
@@ -337,7 +382,7 @@ def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
     raise DatasetError(f"cannot load dataset {ds_id!r}. Tried:\n  - " + "\n  - ".join(tried) +
                        "\nWith a network, Minari ids such as 'mujoco/hopper/medium-v0' download; offline, use a forge id.")
 
-# %% ../nbs/08_data.ipynb 22
+# %% ../nbs/08_data.ipynb 25
 class Transitions:
     "Flat offline transitions with state-normalisation statistics and per-member minibatch sampling."
     def __init__(self, episodes: list, normalize: bool = False, env_id: str | None = None):

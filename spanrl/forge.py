@@ -332,11 +332,11 @@ def build(ds_id: str, out: Path | None = None, progress: bool = True, replace: b
 def pin_checksums(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
     "Build `ids` (default: medium at 20k and at D4RL's size) in a scratch Minari root; record their checksums."
     import tempfile
-    from spanrl.data import _minari_root
+    from spanrl.data import minari_root
     ids = ids or [dataset_id(env, 'medium', 20_000), dataset_id(env, 'medium')]
     home = Path(out or forge_dir() / env)
     pins = json.loads((home / 'checksums.json').read_text()) if (home / 'checksums.json').exists() else {}
-    with tempfile.TemporaryDirectory() as tmp, _minari_root(Path(tmp)):
+    with tempfile.TemporaryDirectory() as tmp, minari_root(Path(tmp)):
         for ds_id in ids:
             build(ds_id, out, progress)
             pins[ds_id] = dataset_facts(ds_id)['checksum']

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from spanrl.data import Transitions, _minari_root
+from spanrl.data import Transitions, minari_root
 from spanrl.offline import IQL, IQLConfig, update_fn, train_iql, train_offline, prepare_data
 from spanrl.cql import CQL, CQLConfig
 from spanrl.envs import env_info
@@ -40,7 +40,7 @@ def test_graph_replay_equals_eager(algo, arch):
     for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
 
 def test_gpu_run_trains_and_evaluates(tmp_path):
-    with _minari_root(tmp_path):
+    with minari_root(tmp_path):
         cfg = IQLConfig(dataset='spanrl/hopper/random-2k-v0', steps=300, batch_size=64, eval_every=150, eval_episodes=2,
                         actor=NETS['span'], critic=NETS['mlp'], device='cuda')
         out = train_iql(cfg, seeds=[0, 1], progress=False)
@@ -49,7 +49,7 @@ def test_gpu_run_trains_and_evaluates(tmp_path):
     assert out['learner'].pi_opt.param_groups[0]['lr'].item() < cfg.actor_lr  # the cosine schedule reached the graph
 
 def test_gpu_nan_is_caught(tmp_path):
-    with _minari_root(tmp_path):
+    with minari_root(tmp_path):
         cfg = IQLConfig(dataset='spanrl/hopper/random-2k-v0', steps=400, batch_size=64, eval_every=400, eval_episodes=1,
                         critic_lr=1e9, device='cuda')
         data, info, _ = prepare_data(cfg.dataset, progress=False)
