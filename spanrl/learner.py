@@ -12,11 +12,12 @@ from typing import Callable, ClassVar
 import torch
 import torch.nn as nn
 
+from .envs import check_env_id
 from .nets import NETS, resolve_device
 
 # %% auto 0
-__all__ = ['Rule', 'positive_int', 'positive', 'nonnegative', 'open_unit', 'unit', 'flag', 'network', 'device', 'one_of',
-           'Settings', 'Learner']
+__all__ = ['Rule', 'positive_int', 'nonnegative_int', 'positive', 'nonnegative', 'open_unit', 'unit', 'flag', 'network', 'device',
+           'environment', 'one_of', 'Settings', 'Learner']
 
 # %% ../nbs/05a_learner.ipynb 6
 Rule = Callable[[object], 'str | None']  # a setting's check: None if the value is fine, else what it must be
@@ -25,6 +26,9 @@ def _real(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, b
 
 def positive_int(v) -> str | None:
     return None if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 else 'must be a positive integer'
+
+def nonnegative_int(v) -> str | None:
+    return None if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 else 'must be a non-negative integer'
 
 def positive(v) -> str | None: return None if _real(v) and v > 0 else 'must be > 0'
 
@@ -43,6 +47,11 @@ def network(v) -> str | None:
 def device(v) -> str | None:
     try: resolve_device(v)
     except (ValueError, RuntimeError, TypeError) as e: return f'is not a usable device ({e})'
+
+def environment(v) -> str | None:
+    "A registered gymnasium id."
+    try: check_env_id(v)
+    except (ValueError, TypeError) as e: return f"is not a gymnasium environment ({e})"
 
 def one_of(*choices) -> Rule:
     "A rule accepting exactly `choices`."

@@ -13,15 +13,22 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
-from .nets import make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
+from .learner import Settings, environment, positive_int, positive, nonnegative, unit, flag, one_of
+from .nets import NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
 
 # %% auto 0
 __all__ = ['PPOConfig', 'EnsemblePolicy', 'clip_grad_norm_per_member', 'gae', 'train_ppo']
 
 # %% ../nbs/06_ppo.ipynb 5
 @dataclass
-class PPOConfig:
+class PPOConfig(Settings):
     "CleanRL defaults; `arch` and `net` pick the function class for actor and critic."
+    label = 'PPO'
+    rules = dict(env_id=environment, total_steps=positive_int, n_envs=positive_int, n_steps=positive_int, lr=positive,
+                 anneal_lr=flag, gamma=unit, gae_lambda=unit, n_minibatches=positive_int, update_epochs=positive_int,
+                 norm_adv=flag, clip_coef=positive, clip_vloss=flag, ent_coef=nonnegative, vf_coef=nonnegative,
+                 max_grad_norm=positive, arch=one_of(*NETS), orthogonal_init=flag, eval_every=positive_int,
+                 eval_episodes=positive_int)
     env_id: str = 'CartPole-v1'
     total_steps: int = 500_000          # environment steps per seed
     n_envs: int = 4                     # environment copies per seed
@@ -44,18 +51,12 @@ class PPOConfig:
     eval_every: int = 10_000            # environment steps between evaluations
     eval_episodes: int = 10
 
-    def validate(self):
-        "Refuse bad values before anything is built or trained."
-        for name in ('total_steps', 'n_envs', 'n_steps', 'n_minibatches', 'update_epochs', 'eval_every', 'eval_episodes'):
-            check_positive_int(f"PPO {name}", getattr(self, name))
-        if (self.n_envs * self.n_steps) % self.n_minibatches:
-            raise ValueError(f"PPO n_envs*n_steps={self.n_envs * self.n_steps} must divide into n_minibatches={self.n_minibatches}")
-        for name in ('lr', 'clip_coef', 'max_grad_norm'):
-            if not getattr(self, name) > 0: raise ValueError(f"PPO {name} must be > 0, got {getattr(self, name)!r}")
-        for name in ('gamma', 'gae_lambda'):
-            if not 0 <= getattr(self, name) <= 1: raise ValueError(f"PPO {name} must be in [0, 1], got {getattr(self, name)!r}")
-        env_info(self.env_id)  # unknown ids fail here, before training
-        return self
+    def check(self):
+        "The rollout of all copies must split into equal minibatches."
+        n = self.n_envs * self.n_steps
+        if isinstance(n, int) and isinstance(self.n_minibatches, int) and self.n_minibatches > 0 and n % self.n_minibatches:
+            return [f"n_envs*n_steps={n} must divide into n_minibatches={self.n_minibatches}"]
+        return []
 
 # %% ../nbs/06_ppo.ipynb 7
 class EnsemblePolicy(nn.Module):

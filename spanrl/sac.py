@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
-from .nets import (make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int,
+from .learner import Settings, environment, positive_int, nonnegative_int, positive, nonnegative, unit, flag, one_of
+from .nets import (NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int,
                          member_indices, twin_critic_seeds, twin_q, polyak_)
 
 # %% auto 0
@@ -21,8 +22,13 @@ __all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleRepla
 
 # %% ../nbs/07_sac.ipynb 5
 @dataclass
-class SACConfig:
+class SACConfig(Settings):
     "CleanRL defaults; `arch` and `net` pick the function class of actor and critics."
+    label = 'SAC'
+    rules = dict(env_id=environment, total_steps=positive_int, buffer_size=positive_int, gamma=unit, tau=positive,
+                 batch_size=positive_int, learning_starts=nonnegative_int, policy_lr=positive, q_lr=positive,
+                 policy_frequency=positive_int, autotune=flag, alpha=nonnegative, arch=one_of(*NETS), eval_every=positive_int,
+                 eval_episodes=positive_int)
     env_id: str = 'Hopper-v5'
     total_steps: int = 1_000_000
     buffer_size: int = 1_000_000
@@ -40,18 +46,11 @@ class SACConfig:
     eval_every: int = 10_000
     eval_episodes: int = 10
 
-    def validate(self):
-        "Refuse bad values (and discrete-action environments) before anything is built or trained."
-        for name in ('total_steps', 'buffer_size', 'batch_size', 'policy_frequency', 'eval_every', 'eval_episodes'):
-            check_positive_int(f"SAC {name}", getattr(self, name))
-        if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
-            raise ValueError(f"SAC learning_starts must be a non-negative integer, got {self.learning_starts!r}")
-        for name in ('policy_lr', 'q_lr', 'tau'):
-            if not getattr(self, name) > 0: raise ValueError(f"SAC {name} must be > 0, got {getattr(self, name)!r}")
-        if not 0 <= self.gamma <= 1: raise ValueError(f"SAC gamma must be in [0, 1], got {self.gamma!r}")
-        if env_info(self.env_id).discrete:
-            raise ValueError(f"SAC needs continuous actions but {self.env_id} has a discrete action space; use PPO")
-        return self
+    def check(self):
+        "SAC needs continuous actions."
+        try: discrete = env_info(self.env_id).discrete
+        except (ValueError, TypeError): return []   # the env_id rule says why
+        return [f"needs continuous actions but {self.env_id} has a discrete action space; use PPO"] if discrete else []
 
 # %% ../nbs/07_sac.ipynb 6
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
