@@ -16,6 +16,7 @@ import torch.nn as nn
 from .data import Transitions, normalized_score, ENV_IDS
 from .envs import EnsembleEnvs, evaluate
 from .learner import Learner, Settings, positive_int, flag
+from .sac import EnsembleReplay
 from .nets import count_params, shared_generator, member_indices, gather_members
 
 # %% auto 0
@@ -37,39 +38,26 @@ class Phase(Settings):
 class MixedReplay:
     """The offline dataset plus each member's own online transitions, sampled uniformly from their union: CORL's
     fine-tuning buffer (the dataset loaded first, online transitions appended), with a private online part per
-    member. States and rewards are stored as the learner sees them (standardised, scaled)."""
+    member (`own`, an `EnsembleReplay`). States and rewards are stored as the learner sees them (standardised, scaled)."""
     def __init__(self, data: Transitions, E: int, capacity: int):
-        self.data, self.N, self.capacity = data, len(data), capacity
-        dev, d, a = data.device, data.obs_dim, data.act_dim
-        self.obs, self.next_obs = torch.zeros(E, capacity, d, device=dev), torch.zeros(E, capacity, d, device=dev)
-        self.act = torch.zeros(E, capacity, a, device=dev)
-        self.rew, self.term = torch.zeros(E, capacity, device=dev), torch.zeros(E, capacity, device=dev)
-        self.pos = self.size = 0
+        self.data, self.N = data, len(data)
+        self.own = EnsembleReplay(E, capacity, data.obs_dim, data.act_dim, device=data.device)
 
     def add(self, obs, act, rew, next_obs, term):
         "One transition per member, `(E, 1, ...)` (one environment copy each)."
-        i = self.pos
-        self.obs[:, i], self.act[:, i], self.rew[:, i] = obs[:, 0], act[:, 0], rew[:, 0]
-        self.next_obs[:, i], self.term[:, i] = next_obs[:, 0], term[:, 0].float()
-        self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
+        self.own.add(obs, act, rew, next_obs, term)
 
     def sample(self, gens, batch: int):
         "`(E, batch, ...)` obs, act, rew, next_obs, term: index < N reads the dataset, the rest the member's own part."
-        idx = member_indices(gens, self.N + self.size, batch)
+        idx = member_indices(gens, self.N + self.own.size, batch)
         old, new = idx.clamp(max=self.N - 1), (idx - self.N).clamp(min=0)
         online = (idx >= self.N)
-        d = self.data
+        d, o = self.data, self.own
         pick = lambda shared, own: torch.where(online.view(*online.shape, *[1] * (shared.dim() - 1)), gather_members(own, new), shared[old])
-        return (pick(d.obs, self.obs), pick(d.act, self.act), pick(d.rew, self.rew), pick(d.next_obs, self.next_obs),
-                pick(d.term, self.term))
+        return (pick(d.obs, o.obs), pick(d.act, o.act), pick(d.rew, o.rew), pick(d.next_obs, o.next_obs), pick(d.term, o.term))
 
-    def state_dict(self) -> dict:
-        n = self.size
-        return dict(pos=self.pos, size=n, **{k: getattr(self, k)[:, :n].clone() for k in ('obs', 'act', 'rew', 'next_obs', 'term')})
-
-    def load_state_dict(self, s: dict):
-        for k in ('obs', 'act', 'rew', 'next_obs', 'term'): getattr(self, k)[:, :s['size']] = s[k]
-        self.pos, self.size = s['pos'], s['size']
+    def state_dict(self) -> dict: return self.own.state_dict()
+    def load_state_dict(self, s: dict): self.own.load_state_dict(s)
 
 # %% ../nbs/09a_loop.ipynb 11
 def policy_fn(learner: Learner, data: Transitions, deterministic: bool = True):

@@ -88,9 +88,9 @@ class SACAgent(nn.Module):
 # %% ../nbs/07_sac.ipynb 8
 class EnsembleReplay:
     "Per-member replay buffers with a shared write position (members step in lock-step)."
-    def __init__(self, E, capacity, obs_dim, act_dim):
-        self.obs = torch.zeros(E, capacity, obs_dim); self.next_obs = torch.zeros(E, capacity, obs_dim)
-        self.act = torch.zeros(E, capacity, act_dim); self.rew = torch.zeros(E, capacity); self.term = torch.zeros(E, capacity)
+    def __init__(self, E, capacity, obs_dim, act_dim, device='cpu'):
+        z = lambda *shape: torch.zeros(E, capacity, *shape, device=device)
+        self.obs, self.next_obs, self.act, self.rew, self.term = z(obs_dim), z(obs_dim), z(act_dim), z(), z()
         self.capacity, self.pos, self.size = capacity, 0, 0
 
     def add(self, obs, act, rew, next_obs, term):
@@ -99,6 +99,15 @@ class EnsembleReplay:
         self.obs[:, i], self.act[:, i], self.rew[:, i] = obs[:, 0], act[:, 0], rew[:, 0]
         self.next_obs[:, i], self.term[:, i] = next_obs[:, 0], term[:, 0].float()
         self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
+
+    def state_dict(self) -> dict:
+        "The filled part and the write position (what a resumed run needs)."
+        n = self.size
+        return dict(pos=self.pos, size=n, **{k: getattr(self, k)[:, :n].clone() for k in ('obs', 'act', 'rew', 'next_obs', 'term')})
+
+    def load_state_dict(self, s: dict):
+        for k in ('obs', 'act', 'rew', 'next_obs', 'term'): getattr(self, k)[:, :s['size']] = s[k]
+        self.pos, self.size = s['pos'], s['size']
 
     def sample(self, gens, batch):
         idx = member_indices(gens, self.size, batch)
@@ -186,13 +195,10 @@ class SACTrainer:
 
     def state_dict(self) -> dict:
         "Everything needed to continue bit-for-bit in the learner (the environments restart with new episodes)."
-        n = self.rb.size
         return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve,
                     train_returns=self.train_returns, alpha=self.alpha, agent=self.ag.state_dict(),
                     gens=[g.get_state() for g in self.ag.gens],
-                    opts=[o.state_dict() for o in (self.q_opt, self.pi_opt, self.a_opt)],
-                    replay=dict(pos=self.rb.pos, size=n, **{k: getattr(self.rb, k)[:, :n].clone()
-                                                             for k in ('obs', 'act', 'rew', 'next_obs', 'term')}))
+                    opts=[o.state_dict() for o in (self.q_opt, self.pi_opt, self.a_opt)], replay=self.rb.state_dict())
 
     def load_state_dict(self, sd: dict):
         self.close()
@@ -201,9 +207,7 @@ class SACTrainer:
         self.ag.load_state_dict(sd['agent'])
         for g, s in zip(self.ag.gens, sd['gens']): g.set_state(s)
         for o, s in zip((self.q_opt, self.pi_opt, self.a_opt), sd['opts']): o.load_state_dict(s)
-        rp = sd['replay']
-        for k in ('obs', 'act', 'rew', 'next_obs', 'term'): getattr(self.rb, k)[:, :rp['size']] = rp[k]
-        self.rb.pos, self.rb.size = rp['pos'], rp['size']
+        self.rb.load_state_dict(sd['replay'])
         return self
 
     def result(self) -> dict:
