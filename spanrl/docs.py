@@ -123,7 +123,8 @@ def build_docs(out: str | Path = '_docs', nbs: str | Path = 'nbs', execute: bool
     for (p, nb), (href, title) in zip(nbs_read, pages):
         if execute and p.stem != 'index':
             log(f"docs: executing {p.name}")
-            ExecutePreprocessor(timeout=timeout, kernel_name='python3').preprocess(nb, {'metadata': {'path': str(nbs)}})
+            ExecutePreprocessor(timeout=timeout, kernel_name='python3', extra_arguments=['--IPKernelApp.log_level=ERROR']
+                                ).preprocess(nb, {'metadata': {'path': str(nbs)}})
         body, _ = exporter.from_notebook_node(nb)
         if p.stem == 'index':
             from spanrl.papers import papers_table
