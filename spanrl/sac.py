@@ -13,12 +13,12 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
-from .learner import Settings, environment, positive_int, nonnegative_int, positive, nonnegative, unit, flag, one_of
+from .learner import Settings, Learner, environment, positive_int, nonnegative_int, positive, nonnegative, unit, flag, one_of
 from .nets import (NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int,
                          member_indices, twin_critic_seeds, twin_q, polyak_)
 
 # %% auto 0
-__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SACTrainer', 'train_sac']
+__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SAC', 'SACTrainer', 'train_sac']
 
 # %% ../nbs/07_sac.ipynb 5
 @dataclass
@@ -114,27 +114,25 @@ class EnsembleReplay:
         return tuple(gather_members(x, idx) for x in (self.obs, self.act, self.rew, self.next_obs, self.term))
 
 # %% ../nbs/07_sac.ipynb 10
-class SACTrainer:
-    """The SAC loop as an object whose whole state (networks, optimisers, replay, generators, counters) can be saved
-    between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it."""
-    def __init__(self, cfg: SACConfig, seeds):
-        self.cfg, self.seeds, self.info = cfg.validate(), list(seeds), env_info(cfg.env_id)
-        E, info = len(self.seeds), self.info
-        self.ag = SACAgent(info, cfg.arch, cfg.net, self.seeds)
+class SAC(Learner):
+    """SAC's updates on replay minibatches (`spanrl.learner`'s protocol): one critic step; every `policy_frequency`
+    environment steps as many actor (and temperature) steps; then Polyak targets. `SACTrainer` steps the
+    environments and feeds it, setting `env_step` first (CleanRL times the delayed actor by environment steps)."""
+    config_class = SACConfig
+    def __init__(self, cfg: SACConfig, seeds, info=None):
+        super().__init__(cfg, seeds)
+        self.info = info or env_info(cfg.env_id)
+        self.ag = SACAgent(self.info, cfg.arch, cfg.net, self.seeds)
         self.q_opt = torch.optim.Adam(self.ag.q.parameters(), lr=cfg.q_lr)
         self.pi_opt = torch.optim.Adam(self.ag.actor.parameters(), lr=cfg.policy_lr)
         self.a_opt = torch.optim.Adam([self.ag.log_alpha], lr=cfg.q_lr)
-        self.target_entropy = -float(info.act_dim)
-        self.rb = EnsembleReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, info.act_dim)
-        self.alpha = torch.full((E,), cfg.alpha)
-        self.step, self.updates, self.wall = 0, 0, 0.0
-        self.curve, self.train_returns = [], [[] for _ in range(E)]
-        self.envs = None
+        self.target_entropy = -float(self.info.act_dim)
+        self.alpha = torch.full((len(self.seeds),), cfg.alpha)
+        self.gens, self.env_step = self.ag.gens, 0
 
-    def update(self, step: int):
-        "One critic step; every `policy_frequency` steps as many actor (and temperature) steps; then Polyak targets."
+    def update(self, batch) -> dict:
         cfg, ag = self.cfg, self.ag
-        o, a, rw, o2, d = self.rb.sample(ag.gens, cfg.batch_size)
+        o, a, rw, o2, d = batch
         with torch.no_grad():
             a2, logp2 = ag.pi(o2)
             q_next = ag.q_values(ag.q_target, o2, a2).min(1).values - self.alpha[:, None] * logp2
@@ -142,8 +140,8 @@ class SACTrainer:
         q = ag.q_values(ag.q, o, a)
         q_loss = ((q - y[:, None]) ** 2).mean(2).sum()  # mse of critic 1 + critic 2, summed over members
         self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
-        self.updates += 1
-        if step % cfg.policy_frequency == 0:
+        out = dict(q_loss=q_loss.detach())
+        if self.env_step % cfg.policy_frequency == 0:
             for _ in range(cfg.policy_frequency):  # delayed, compensated updates (TD3 style), as CleanRL
                 pa, logp = ag.pi(o)
                 qp = ag.q_values(ag.q, o, pa).min(1).values
@@ -154,8 +152,41 @@ class SACTrainer:
                     a_loss = (-ag.log_alpha.exp()[:, None] * (logp + self.target_entropy)).mean(1).sum()
                     self.a_opt.zero_grad(set_to_none=True); a_loss.backward(); self.a_opt.step()
                     self.alpha = ag.log_alpha.exp().detach()
+            out.update(pi_loss=pi_loss.detach(), alpha=self.alpha.mean())
         polyak_(ag.q, ag.q_target, cfg.tau)
-        if not torch.isfinite(q_loss): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
+        return out
+
+    def act(self, obs, deterministic: bool = True):
+        if deterministic: return self.ag.deterministic(obs)
+        with torch.no_grad(): return self.ag.pi(obs)[0]
+
+    def extra_state(self): return dict(alpha=self.alpha, env_step=self.env_step)
+    def load_extra_state(self, s): self.alpha, self.env_step = s['alpha'], s['env_step']
+
+# %% ../nbs/07_sac.ipynb 11
+class SACTrainer:
+    """The SAC loop as an object whose whole state (networks, optimisers, replay, generators, counters) can be saved
+    between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it."""
+    def __init__(self, cfg: SACConfig, seeds):
+        self.cfg, self.seeds, self.info = cfg.validate(), list(seeds), env_info(cfg.env_id)
+        E, info = len(self.seeds), self.info
+        self.learner = SAC(cfg, self.seeds, info)
+        self.ag = self.learner.ag
+        self.rb = EnsembleReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, info.act_dim)
+        self.step, self.updates, self.wall = 0, 0, 0.0
+        self.curve, self.train_returns = [], [[] for _ in range(E)]
+        self.envs = None
+
+    @property
+    def alpha(self): return self.learner.alpha
+
+    def update(self, step: int):
+        "One update of the learner on a fresh minibatch from the replay, after environment step `step`."
+        self.learner.env_step = step
+        out = self.learner.update(self.rb.sample(self.ag.gens, self.cfg.batch_size))
+        self.updates += 1
+        if not torch.isfinite(out['q_loss']): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
+        return out
 
     def run(self, until: int | None = None, every: int | None = None, callback=None, log=None, progress: bool = True):
         "Step the environments and learn up to step `until` (default: `total_steps`); `callback(self)` every `every` steps."
@@ -194,20 +225,20 @@ class SACTrainer:
         if self.envs is not None: self.envs.close(); self.envs = None
 
     def state_dict(self) -> dict:
-        "Everything needed to continue bit-for-bit in the learner (the environments restart with new episodes)."
-        return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve,
-                    train_returns=self.train_returns, alpha=self.alpha, agent=self.ag.state_dict(),
-                    gens=[g.get_state() for g in self.ag.gens],
-                    opts=[o.state_dict() for o in (self.q_opt, self.pi_opt, self.a_opt)], replay=self.rb.state_dict())
+        "Everything needed to continue bit-for-bit: the learner, the replay, counters and the environments mid-episode."
+        envs = dict(envs=self.envs.get_state(), obs=self.obs, ep_ret=self.ep_ret) if self.envs is not None else None
+        return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve, train_returns=self.train_returns,
+                    learner=self.learner.state_dict(), replay=self.rb.state_dict(), envs=envs)
 
     def load_state_dict(self, sd: dict):
         self.close()
         self.step, self.updates, self.wall, self.curve = sd['step'], sd['updates'], sd['wall'], sd['curve']
-        self.train_returns, self.alpha = sd['train_returns'], sd['alpha']
-        self.ag.load_state_dict(sd['agent'])
-        for g, s in zip(self.ag.gens, sd['gens']): g.set_state(s)
-        for o, s in zip((self.q_opt, self.pi_opt, self.a_opt), sd['opts']): o.load_state_dict(s)
+        self.train_returns = sd['train_returns']
+        self.learner.load_state_dict(sd['learner'])
         self.rb.load_state_dict(sd['replay'])
+        if sd.get('envs'):  # continue the very episodes that were running
+            self.envs = EnsembleEnvs(self.cfg.env_id, self.seeds, 1); self.envs.reset()
+            self.envs.set_state(sd['envs']['envs']); self.obs, self.ep_ret = sd['envs']['obs'], sd['envs']['ep_ret']
         return self
 
     def result(self) -> dict:
