@@ -13,11 +13,11 @@ import torch
 import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
-from .learner import Settings, environment, positive_int, positive, nonnegative, unit, flag, one_of
+from .learner import Settings, Learner, environment, positive_int, positive, nonnegative, unit, flag, one_of
 from .nets import NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int
 
 # %% auto 0
-__all__ = ['PPOConfig', 'EnsemblePolicy', 'clip_grad_norm_per_member', 'gae', 'train_ppo']
+__all__ = ['PPOConfig', 'EnsemblePolicy', 'clip_grad_norm_per_member', 'gae', 'PPO', 'train_ppo']
 
 # %% ../nbs/06_ppo.ipynb 5
 @dataclass
@@ -120,6 +120,55 @@ def gae(rewards, values, dones, last_value, last_done, gamma, lam):
 def _member_perm(gens, n):
     return torch.stack([torch.randperm(n, generator=g) for g in gens])
 
+class PPO(Learner):
+    """PPO's update on one rollout (`spanrl.learner`'s protocol): `update_epochs` passes over per-member shuffled
+    minibatches of the clipped surrogate, the (clipped) value loss and the entropy bonus, each member's gradient clipped
+    on its own. `train_ppo` collects the rollouts and the advantages and feeds it; `schedule` anneals the rate."""
+    config_class = PPOConfig
+    def __init__(self, cfg: PPOConfig, seeds, info=None):
+        super().__init__(cfg, seeds)
+        self.info = info or env_info(cfg.env_id)
+        self.ag = EnsemblePolicy(self.info, cfg.arch, cfg.net, self.seeds, cfg.orthogonal_init)
+        self.opt = torch.optim.Adam(self.ag.parameters(), lr=cfg.lr, eps=1e-5)
+        self.gens = self.ag.gens
+        self.n_updates = math.ceil(cfg.total_steps / (cfg.n_envs * cfg.n_steps))
+
+    def schedule(self, k: int):
+        "Before rollout `k`: the learning rate annealed linearly to 0 over the run (CleanRL's `anneal_lr`)."
+        if self.cfg.anneal_lr: self.opt.param_groups[0]['lr'] = self.cfg.lr * (1 - k / self.n_updates)
+
+    def update(self, batch) -> dict:
+        "`batch`: (obs, act, logp, adv, ret, val), each `(E, T*N, ...)`, one member's rollout per row."
+        cfg, pol, E = self.cfg, self.ag, len(self.seeds)
+        b_obs, b_act, b_logp, b_adv, b_ret, b_val = batch
+        n = b_obs.shape[1]; mb = n // cfg.n_minibatches
+        sums, count = torch.zeros(3), 0
+        for epoch in range(cfg.update_epochs):
+            perm = _member_perm(pol.gens, n)
+            for start in range(0, n, mb):
+                idx = perm[:, start:start + mb]
+                o, a, old_logp, A, R, V = (gather_members(x, idx) for x in (b_obs, b_act, b_logp, b_adv, b_ret, b_val))
+                _, logp, entropy = pol.dist_terms(o, a)
+                ratio = (logp - old_logp).exp()
+                if cfg.norm_adv: A = (A - A.mean(1, keepdim=True)) / (A.std(1, keepdim=True) + 1e-8)
+                pg_loss = torch.max(-A * ratio, -A * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean(1)
+                v = pol.value(o)
+                if cfg.clip_vloss:
+                    v_clip = V + (v - V).clamp(-cfg.clip_coef, cfg.clip_coef)
+                    v_loss = 0.5 * torch.max((v - R) ** 2, (v_clip - R) ** 2).mean(1)
+                else: v_loss = 0.5 * ((v - R) ** 2).mean(1)
+                loss = (pg_loss - cfg.ent_coef * entropy.mean(1) + cfg.vf_coef * v_loss).sum()  # sum over members
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                clip_grad_norm_per_member(list(pol.parameters()), cfg.max_grad_norm, E)
+                self.opt.step()
+                sums += torch.stack([pg_loss.detach().mean(), v_loss.detach().mean(), entropy.detach().mean()]); count += 1
+        return dict(loss=loss.detach(), pg_loss=sums[0] / count, v_loss=sums[1] / count, entropy=sums[2] / count)
+
+    def act(self, obs, deterministic: bool = True):
+        if deterministic: return self.ag.deterministic(obs)
+        with torch.no_grad(): return self.ag.dist_terms(obs)[0]
+
 def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
     "Train one PPO agent per seed as one ensemble; returns curves, final evaluation, wall-clock and parameter counts."
     cfg.validate()
@@ -127,21 +176,19 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
     info = env_info(cfg.env_id)
     E, N, T = len(seeds), cfg.n_envs, cfg.n_steps
     envs = EnsembleEnvs(cfg.env_id, seeds, N)
-    pol = EnsemblePolicy(info, cfg.arch, cfg.net, seeds, cfg.orthogonal_init)
-    opt = torch.optim.Adam(pol.parameters(), lr=cfg.lr, eps=1e-5)
-    batch, mb = N * T, N * T // cfg.n_minibatches
-    n_updates = math.ceil(cfg.total_steps / batch)
+    learner = PPO(cfg, seeds, info)
+    pol, batch, n_updates = learner.ag, N * T, learner.n_updates
     obs, done = envs.reset(), torch.zeros(E, N)
     act_shape = () if info.discrete else (info.act_dim,)
     buf = dict(obs=torch.zeros(T, E, N, info.obs_dim), act=torch.zeros(T, E, N, *act_shape, dtype=torch.long if info.discrete else torch.float32),
                logp=torch.zeros(T, E, N), rew=torch.zeros(T, E, N), done=torch.zeros(T, E, N), val=torch.zeros(T, E, N))
-    ep_ret, curve, train_returns = torch.zeros(E, N), [], [[] for _ in range(E)]
+    ep_ret, curve, train_returns, losses = torch.zeros(E, N), [], [[] for _ in range(E)], []
     next_eval, steps, t0 = cfg.eval_every, 0, time.perf_counter()
     act_env = (lambda a: a) if info.discrete else (lambda a: a.clamp(torch.as_tensor(info.act_low), torch.as_tensor(info.act_high)))
     from tqdm.auto import tqdm
     bar = tqdm(total=n_updates * batch, desc=f'PPO {cfg.arch} {cfg.env_id} x{E}', unit='step', disable=not progress, mininterval=2)
     for update in range(n_updates):
-        if cfg.anneal_lr: opt.param_groups[0]['lr'] = cfg.lr * (1 - update / n_updates)
+        learner.schedule(update)
         for t in range(T):
             buf['obs'][t], buf['done'][t] = obs, done
             with torch.no_grad():
@@ -161,31 +208,14 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
         # (T, E, N, ...) -> (E, T*N, ...): each member's batch on the ensemble axis
         flat = lambda x: x.transpose(0, 1).reshape(E, batch, *x.shape[3:])
         b_obs, b_act, b_logp, b_adv, b_ret, b_val = map(flat, (buf['obs'], buf['act'], buf['logp'], adv, ret, buf['val']))
-        for epoch in range(cfg.update_epochs):
-            perm = _member_perm(pol.gens, batch)
-            for start in range(0, batch, mb):
-                idx = perm[:, start:start + mb]
-                o, a, old_logp, A, R, V = (gather_members(x, idx) for x in (b_obs, b_act, b_logp, b_adv, b_ret, b_val))
-                _, logp, entropy = pol.dist_terms(o, a)
-                ratio = (logp - old_logp).exp()
-                if cfg.norm_adv: A = (A - A.mean(1, keepdim=True)) / (A.std(1, keepdim=True) + 1e-8)
-                pg_loss = torch.max(-A * ratio, -A * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean(1)
-                v = pol.value(o)
-                if cfg.clip_vloss:
-                    v_clip = V + (v - V).clamp(-cfg.clip_coef, cfg.clip_coef)
-                    v_loss = 0.5 * torch.max((v - R) ** 2, (v_clip - R) ** 2).mean(1)
-                else: v_loss = 0.5 * ((v - R) ** 2).mean(1)
-                loss = (pg_loss - cfg.ent_coef * entropy.mean(1) + cfg.vf_coef * v_loss).sum()  # sum over members
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                clip_grad_norm_per_member(list(pol.parameters()), cfg.max_grad_norm, E)
-                opt.step()
-        if not torch.isfinite(loss): raise FloatingPointError(f"PPO loss became non-finite at step {steps}; lower lr={cfg.lr}")
+        out = learner.update((b_obs, b_act, b_logp, b_adv, b_ret, b_val))
+        losses.append((steps, {k: float(v) for k, v in out.items()}))
+        if not torch.isfinite(out['loss']): raise FloatingPointError(f"PPO loss became non-finite at step {steps}; lower lr={cfg.lr}")
         bar.update(batch)
         if steps >= next_eval or update == n_updates - 1:
             record_evaluation(curve, steps, pol.deterministic, cfg.env_id, seeds, cfg.eval_episodes, bar, log)
             next_eval += cfg.eval_every
     bar.close(); envs.close()
     return dict(algo='ppo', config=asdict(cfg), seeds=seeds, curve=curve, final=curve[-1][1],
-                train_returns=train_returns, wall_clock_s=time.perf_counter() - t0,
+                train_returns=train_returns, losses=losses, wall_clock_s=time.perf_counter() - t0,
                 params=dict(actor=count_params(pol.actor), critic=count_params(pol.critic)), policy=pol)

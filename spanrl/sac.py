@@ -174,7 +174,7 @@ class SACTrainer:
         self.ag = self.learner.ag
         self.rb = EnsembleReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, info.act_dim)
         self.step, self.updates, self.wall = 0, 0, 0.0
-        self.curve, self.train_returns = [], [[] for _ in range(E)]
+        self.curve, self.train_returns, self.losses, self._sums = [], [[] for _ in range(E)], [], {}
         self.envs = None
 
     @property
@@ -212,9 +212,12 @@ class SACTrainer:
                 self.train_returns[e].append((step, self.ep_ret[e, 0].item()))
             self.ep_ret *= ~(term | trunc)
             self.obs, self.step = next_obs, step
-            if step > cfg.learning_starts: self.update(step)
+            if step > cfg.learning_starts:
+                for k, v in self.update(step).items():   # summed until the next evaluation, then logged as means
+                    n, total = self._sums.get(k, (0, 0.0)); self._sums[k] = (n + 1, total + float(v))
             if step % cfg.eval_every == 0 or step == cfg.total_steps:
                 record_evaluation(self.curve, step, ag.deterministic, cfg.env_id, self.seeds, cfg.eval_episodes, bar, log)
+                if self._sums: self.losses.append((step, {k: t / n for k, (n, t) in self._sums.items()})); self._sums = {}
             if callback is not None and every and step % every == 0:
                 self.wall += time.perf_counter() - t0; t0 = time.perf_counter()
                 callback(self)
@@ -228,12 +231,13 @@ class SACTrainer:
         "Everything needed to continue bit-for-bit: the learner, the replay, counters and the environments mid-episode."
         envs = dict(envs=self.envs.get_state(), obs=self.obs, ep_ret=self.ep_ret) if self.envs is not None else None
         return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve, train_returns=self.train_returns,
+                    losses=self.losses, loss_sums=self._sums,
                     learner=self.learner.state_dict(), replay=self.rb.state_dict(), envs=envs)
 
     def load_state_dict(self, sd: dict):
         self.close()
         self.step, self.updates, self.wall, self.curve = sd['step'], sd['updates'], sd['wall'], sd['curve']
-        self.train_returns = sd['train_returns']
+        self.train_returns, self.losses, self._sums = sd['train_returns'], sd.get('losses', []), sd.get('loss_sums', {})
         self.learner.load_state_dict(sd['learner'])
         self.rb.load_state_dict(sd['replay'])
         if sd.get('envs'):  # continue the very episodes that were running
@@ -244,7 +248,8 @@ class SACTrainer:
     def result(self) -> dict:
         cfg = self.cfg
         return dict(algo='sac', config=asdict(cfg), seeds=self.seeds, curve=self.curve, final=self.curve[-1][1],
-                    train_returns=self.train_returns, wall_clock_s=self.wall, steps_per_s=self.step / max(self.wall, 1e-9),
+                    train_returns=self.train_returns, losses=self.losses, wall_clock_s=self.wall,
+                    steps_per_s=self.step / max(self.wall, 1e-9),
                     updates=self.updates, params=dict(actor=count_params(self.ag.actor), critic=count_params(self.ag.q)),
                     agent=self.ag)
 
