@@ -5,15 +5,14 @@
 # %% ../nbs/12_baselines.ipynb 3
 from __future__ import annotations
 import copy
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 
-from .data import parse_id
-from .nets import make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_
+from .nets import make_net, member_noise, gaussian_log_prob, twin_critic_seeds, twin_q, polyak_
 from .learner import Settings, Learner, positive, nonnegative, positive_int
-from .offline import prepare_data, train_offline, OFFLINE_RULES
+from .offline import train_learner, OFFLINE_RULES
 
 # %% auto 0
 __all__ = ['BASELINES', 'BaselineSettings', 'BCConfig', 'TD3BCConfig', 'AWACConfig', 'BaselineAgent', 'BaselineLearner', 'BC',
@@ -174,9 +173,4 @@ def train_baseline(cfg: BaselineSettings, seeds, log=None, progress: bool = True
     if type(cfg) not in BASELINES:
         raise TypeError(f"train_baseline takes {', '.join(c.__name__ for c in BASELINES)}, got {type(cfg).__name__}")
     cls = BASELINES[type(cfg)]
-    cfg.validate()
-    data, info, scale = prepare_data(cfg.dataset, False, progress)
-    learner = cls(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    out = train_offline(learner, data, info, list(seeds), cfg.steps, cfg.eval_every, cfg.eval_episodes,
-                        parse_id(cfg.dataset)['env'], checkpoint, log, progress)
-    return dict(out, algo=cls.algo, config=asdict(cfg), seeds=list(seeds), learner=learner)
+    return train_learner(cls, cfg, seeds, cls.algo, log=log, progress=progress, checkpoint=checkpoint)

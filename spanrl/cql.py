@@ -6,16 +6,15 @@
 from __future__ import annotations
 import copy
 import math
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 
-from .data import parse_id
-from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
-                         resolve_device, member_generators, make_adam)
+from .nets import (make_net, member_noise, gaussian_log_prob, twin_critic_seeds, twin_q, polyak_,
+                         member_generators, make_adam)
 from .learner import Settings, Learner, positive_int, positive, nonnegative, flag
-from .offline import prepare_data, train_offline, OFFLINE_RULES, DEVICE_RULES
+from .offline import train_learner, OFFLINE_RULES, DEVICE_RULES
 
 # %% auto 0
 __all__ = ['CQLConfig', 'CQLAgent', 'CQL', 'train_cql']
@@ -143,9 +142,4 @@ class CQL(Learner):
 
 def train_cql(cfg: CQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "CQL on `cfg.dataset`, one member per seed."
-    cfg.validate()
-    data, info, scale = prepare_data(cfg.dataset, cfg.normalize_reward, progress)
-    learner = CQL(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    out = train_offline(learner, data, info, list(seeds), cfg.steps, cfg.eval_every, cfg.eval_episodes,
-                        parse_id(cfg.dataset)['env'], checkpoint, log, progress)
-    return dict(out, algo='cql', config=asdict(cfg), seeds=list(seeds), reward_scale=scale, learner=learner)
+    return train_learner(CQL, cfg, seeds, 'cql', cfg.normalize_reward, log=log, progress=progress, checkpoint=checkpoint)

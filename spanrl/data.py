@@ -4,7 +4,6 @@
 
 # %% ../nbs/08_data.ipynb 3
 from __future__ import annotations
-import errno
 import hashlib
 import importlib
 import json
@@ -23,14 +22,15 @@ import numpy as np
 import torch
 
 from .nets import member_indices
-from .records import atomic_write_bytes
+from .records import atomic_write_bytes, no_space
 
 # %% auto 0
 __all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FAMILIES', 'D4RL_LOCOMOTION', 'FIELDS', 'STAGING', 'DatasetError',
            'DatasetUnverified', 'dataset_id', 'parse_id', 'normalized_score', 'Family', 'register_family', 'family_of',
            'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'minari_root', 'read_facts', 'staging_dir',
            'dataset_lock', 'move_into_place', 'keep_namespace_metadata', 'check_space', 'write_dataset',
-           'read_episodes', 'dataset_facts', 'check_identity', 'load_local', 'load_remote', 'load', 'Transitions']
+           'read_episodes', 'dataset_facts', 'same_environment', 'check_identity', 'load_local', 'load_remote', 'load',
+           'Transitions']
 
 # %% ../nbs/08_data.ipynb 6
 D4RL_REF = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
@@ -277,7 +277,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
         move_into_place(stage / ds_id, final, facts['checksum'], replace, trash=stage / 'replaced')
         keep_namespace_metadata(stage, datasets_root(), ds_id)
     except (OSError, RuntimeError) as e:  # HDF5 reports a full disk as a RuntimeError carrying errno 28's text
-        if getattr(e, 'errno', None) == errno.ENOSPC or 'no space left on device' in str(e).lower():
+        if no_space(e):
             raise DatasetError(f"no space left on device while writing {ds_id} under {datasets_root()}: free space there "
                                f"(df -h {datasets_root()}) or point MINARI_DATASETS_PATH at a disk with room") from None
         raise
@@ -295,6 +295,10 @@ def dataset_facts(ds_id: str) -> dict:
     "The `spanrl.json` facts of a local dataset (empty for datasets not built by spanrl)."
     return read_facts(dataset_path(ds_id))
 
+def same_environment(a: str, b: str) -> bool:
+    "Whether two gymnasium ids name one environment, whatever their versions (`Hopper-v5` and `Hopper-v4` do)."
+    return a.split('-v')[0] == b.split('-v')[0]
+
 def check_identity(ds_id: str, ds, facts: dict):
     """Refuse a local copy that is not what its id names: a forge dataset must carry its facts, recorded under this
     id, and any dataset on a known environment must have been recorded on it (a walker2d dataset moved under a
@@ -307,7 +311,7 @@ def check_identity(ds_id: str, ds, facts: dict):
             raise DatasetError(f"{path} holds {facts.get('dataset_id')!r} (its spanrl.json says so), not {ds_id}")
     recorded = getattr(getattr(ds.spec, 'env_spec', None), 'id', None) or facts.get('env_id')
     want = ENV_IDS.get(info['env'])
-    if want and recorded and recorded.split('-v')[0] != want.split('-v')[0]:
+    if want and recorded and not same_environment(recorded, want):
         raise DatasetError(f"{ds_id} at {path} was recorded on {recorded}, but its id names {info['env']} ({want})")
 
 def load_local(ds_id: str, verify: bool = True):
@@ -422,7 +426,7 @@ class Transitions:
 
     def check_env(self, info):
         "Refuse an environment whose observation or action width differs from the data's (`info` from `env_info`)."
-        if self.env_id and self.env_id.split('-v')[0] != info.env_id.split('-v')[0]:
+        if self.env_id and not same_environment(self.env_id, info.env_id):
             raise DatasetError(f"dataset was recorded on {self.env_id}, not {info.env_id}: load the dataset recorded on "
                                f"{info.env_id} or build the agent for {self.env_id}")
         if info.discrete or (info.obs_dim, info.act_dim) != (self.obs_dim, self.act_dim):

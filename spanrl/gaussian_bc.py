@@ -4,17 +4,15 @@
 
 # %% ../nbs/99_new_algorithm.ipynb 3
 from __future__ import annotations
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from .baselines import BaselineSettings
-from .data import parse_id
 from .learner import Learner, nonnegative
 from .nets import make_net, make_adam, member_generators, member_noise, gaussian_log_prob
-from .offline import prepare_data
-from .loop import train_offline
+from .offline import train_learner
 
 # %% auto 0
 __all__ = ['GaussianBCConfig', 'GaussianActor', 'GaussianBC', 'train_gaussian_bc']
@@ -66,9 +64,4 @@ class GaussianBC(Learner):
 # %% ../nbs/99_new_algorithm.ipynb 12
 def train_gaussian_bc(cfg: GaussianBCConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "Gaussian BC on `cfg.dataset`, one member per seed, in the shared loop (losses logged, resumable)."
-    cfg.validate()
-    data, info, _ = prepare_data(cfg.dataset, False, progress)
-    learner = GaussianBC(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    out = train_offline(learner, data, info, list(seeds), cfg.steps, cfg.eval_every, cfg.eval_episodes,
-                        parse_id(cfg.dataset)['env'], checkpoint, log, progress)
-    return dict(out, algo='gaussian_bc', config=asdict(cfg), seeds=list(seeds), learner=learner)
+    return train_learner(GaussianBC, cfg, seeds, 'gaussian_bc', log=log, progress=progress, checkpoint=checkpoint)

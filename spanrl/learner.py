@@ -10,7 +10,6 @@ from dataclasses import dataclass, asdict
 from typing import Callable, ClassVar
 
 import torch
-import torch.nn as nn
 
 from .envs import check_env_id
 from .nets import NETS, resolve_device

@@ -5,29 +5,26 @@
 # %% ../nbs/10_offline.ipynb 3
 from __future__ import annotations
 import copy
-import json
 import math
-import os
-import time
 from dataclasses import dataclass, field, asdict
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .data import Transitions, load, parse_id, normalized_score, ENV_IDS, DatasetError
-from .envs import env_info, evaluate
+from .data import Transitions, load, parse_id, ENV_IDS, DatasetError
+from .envs import env_info
+# policy_fn, GraphedUpdate, update_fn and train_offline are re-exported: they lived here before spanrl.loop
 from .loop import policy_fn, GraphedUpdate, update_fn, train_offline, train_phases, Phase
 from .learner import (Settings, Learner, positive_int, positive, nonnegative, unit, open_unit, network, flag,
                             device as device_rule)
-from .nets import (make_net, member_noise, count_params, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
-                         resolve_device, member_generators, shared_generator, make_adam, set_lr)
+from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
+                         member_generators, make_adam, set_lr)
 
 # %% auto 0
 __all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'CORL_IQL', 'CORL_IQL_DEFAULT', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule',
            'IQLConfig', 'corl_iql_config', 'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data',
-           'IQLAgent', 'expectile_loss', 'IQL', 'train_iql', 'train_iql_finetune']
+           'IQLAgent', 'expectile_loss', 'IQL', 'train_learner', 'train_iql', 'train_iql_finetune']
 
 # %% ../nbs/10_offline.ipynb 6
 def dataset_rule(v) -> str | None:
@@ -206,23 +203,27 @@ class IQL(Learner):
         return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
 
 # %% ../nbs/10_offline.ipynb 18
+def train_learner(cls, cfg, seeds, algo: str, normalize_reward: bool = False, online_steps: int = 0, log=None,
+                  progress: bool = True, checkpoint=None) -> dict:
+    """Train the offline learner class `cls` (built as `cls(cfg, obs_dim, act_dim, max_action, seeds)`) on `cfg.dataset`,
+    one member per seed: `cfg.steps` offline updates, then `online_steps` online iterations if any, evaluating every
+    `cfg.eval_every`. Every offline algorithm's `train_*` is this call with its own class."""
+    cfg.validate()  # before the dataset is loaded or built
+    data, info, scale = prepare_data(cfg.dataset, normalize_reward, progress)
+    learner = cls(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
+    phases = [Phase('offline', cfg.steps, cfg.eval_every)] + ([Phase('online', online_steps, cfg.eval_every, online=True)]
+                                                              if online_steps else [])
+    out = train_phases(learner, data, info, phases, list(seeds), cfg.eval_episodes, parse_id(cfg.dataset)['env'],
+                       reward_scale=scale, checkpoint=checkpoint, log=log, progress=progress)
+    return dict(out, algo=algo, config=asdict(cfg), seeds=list(seeds), reward_scale=scale, learner=learner)
+
 def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL on `cfg.dataset`, one member per seed."
-    cfg.validate()
-    data, info, scale = prepare_data(cfg.dataset, cfg.normalize_reward, progress)
-    learner = IQL(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    out = train_offline(learner, data, info, list(seeds), cfg.steps, cfg.eval_every, cfg.eval_episodes,
-                        parse_id(cfg.dataset)['env'], checkpoint, log, progress)
-    return dict(out, algo='iql', config=asdict(cfg), seeds=list(seeds), reward_scale=scale, learner=learner)
+    return train_learner(IQL, cfg, seeds, 'iql', cfg.normalize_reward, log=log, progress=progress, checkpoint=checkpoint)
 
 # %% ../nbs/10_offline.ipynb 20
 def train_iql_finetune(cfg: IQLConfig, seeds, online_steps: int, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL offline on `cfg.dataset` for `cfg.steps` updates, then `online_steps` online iterations; one member per seed."
-    cfg.validate()
-    data, info, scale = prepare_data(cfg.dataset, cfg.normalize_reward, progress)
-    learner = IQL(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    phases = [Phase('offline', cfg.steps, cfg.eval_every), Phase('online', online_steps, cfg.eval_every, online=True)]
-    out = train_phases(learner, data, info, phases, list(seeds), cfg.eval_episodes, parse_id(cfg.dataset)['env'],
-                       reward_scale=scale, checkpoint=checkpoint, log=log, progress=progress)
-    return dict(out, algo='iql-finetune', config=dict(asdict(cfg), online_steps=online_steps), seeds=list(seeds),
-                reward_scale=scale, learner=learner)
+    check_positive_int('online_steps', online_steps)
+    out = train_learner(IQL, cfg, seeds, 'iql-finetune', cfg.normalize_reward, online_steps, log, progress, checkpoint)
+    return dict(out, config=dict(out['config'], online_steps=online_steps))

@@ -19,15 +19,22 @@ from typing import Any
 import numpy as np
 
 # %% auto 0
-__all__ = ['SCALES', 'MANIFEST_ENV', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision', 'loaded_code',
-           'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record', 'load_records',
-           'check_choice', 'check_int', 'check_seed', 'check_parameters']
+__all__ = ['SCALES', 'MANIFEST_ENV', 'no_space', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision',
+           'loaded_code', 'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record',
+           'load_records', 'check_choice', 'check_int', 'check_seed', 'check_parameters']
 
 # %% ../nbs/02_records.ipynb 5
 def _file_mode() -> int:
     "The mode `open()` would give a new file under the current umask (mkstemp's own is 0600, private to the owner)."
     mask = os.umask(0); os.umask(mask)
     return 0o666 & ~mask
+
+def no_space(e: BaseException | None) -> bool:
+    "Whether `e`, or an exception it wraps, is a full disk (errno 28; HDF5 reports it only as text in a RuntimeError)."
+    while e is not None:
+        if getattr(e, 'errno', None) == errno.ENOSPC or 'no space left on device' in str(e).lower(): return True
+        e = e.__cause__ or e.__context__
+    return False
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` so that readers see the old file or the whole new one, never a partial write. The file
@@ -42,7 +49,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        if e.errno == errno.ENOSPC:
+        if no_space(e):
             raise OSError(errno.ENOSPC, f"no space left on device writing {path}: free space on that disk "
                                         f"(df -h {path.parent}) or write somewhere else") from None
         raise

@@ -5,7 +5,6 @@
 # %% ../nbs/90_report.ipynb 3
 from __future__ import annotations
 import argparse
-import errno
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .records import MANIFEST_ENV, atomic_write_bytes, atomic_write_json, check_scale, read_record
+from .records import MANIFEST_ENV, atomic_write_bytes, atomic_write_json, check_scale, read_record, no_space
 from .nets import check_positive_int
 
 # %% auto 0
@@ -96,13 +95,6 @@ def _kernel_manager(output):
             return await super().start_kernel(**kw)
     return RunKernelManager
 
-def _no_space(e: BaseException) -> bool:
-    "Whether `e` (or what it wraps) is a full disk."
-    while e is not None:
-        if getattr(e, 'errno', None) == errno.ENOSPC or 'no space left on device' in str(e).lower(): return True
-        e = e.__cause__ or e.__context__
-    return False
-
 def _describe_failure(e: Exception) -> str:
     "The notebook's own error (`ValueError: ...`) rather than papermill's wrapper; its traceback is in the notebook."
     if hasattr(e, 'ename'): return f"{e.ename}: {e.evalue}"
@@ -122,7 +114,7 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = 
                             cwd=str(cwd or src.parent), log_output=False, stdout_file=out, stderr_file=out,
                             kernel_manager_class=_kernel_manager(out), extra_arguments=['--IPKernelApp.log_level=ERROR'])
     except Exception as e:
-        if _no_space(e) and not hasattr(e, 'ename'):  # writing the notebook itself (a cell's error says where it wrote)
+        if no_space(e) and not hasattr(e, 'ename'):  # writing the notebook itself (a cell's error says where it wrote)
             tmp.unlink(missing_ok=True)  # a partial notebook on a full disk is of no use; give the space back
             raise RuntimeError(f"no space left on device while running {src.name} into {dst.parent}: free space there "
                                f"(df -h {dst.parent}) or pass another --out; finished runs are kept") from e
@@ -279,7 +271,7 @@ def output_lock(out: str | Path):
         f.flush()
     except OSError as e:
         f.close()
-        if e.errno != errno.ENOSPC: raise
+        if not no_space(e): raise
         raise RuntimeError(f"no space left on device under {out}: free space there (df -h {out}) or pass another --out") from None
     _HELD[str(out)] = [f, 1]
     try: yield
@@ -297,12 +289,13 @@ def _run_one(name: str, key: str, params: dict, scale: str, out: str, seed: int,
     except Exception as e:
         return dict(key=key, path=None, ran=True, error=f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
 
-def _kill_tree(pid: int):
-    "Kill process `pid` and everything it started (a worker's notebook kernels run in sessions of their own)."
+def _kill_tree(pid: int, itself: bool = True):
+    """Kill everything process `pid` started (a worker's notebook kernels run in sessions of their own) and, with
+    `itself`, the process too."""
     import psutil
     try: proc = psutil.Process(pid)
     except psutil.NoSuchProcess: return
-    procs = proc.children(recursive=True) + [proc]
+    procs = proc.children(recursive=True) + ([proc] if itself else [])
     for p in procs:
         try: p.kill()
         except psutil.NoSuchProcess: pass
@@ -315,12 +308,8 @@ def _worker_init(parent: int):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     def watch():
         while os.getppid() == parent: time.sleep(0.5)
-        _kill_tree_children(); os._exit(1)
+        _kill_tree(os.getpid(), itself=False); os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
-
-def _kill_tree_children():
-    import psutil
-    for c in psutil.Process().children(recursive=True): _kill_tree(c.pid)
 
 def _ray_results(calls: list):
     "Send the runs to Ray (the cluster in RAY_ADDRESS, else a local instance) and yield results as they finish."
@@ -374,7 +363,7 @@ def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = F
                 else: log(f"{r['key']}: {'ran' if r['ran'] else 'already done, skipped'} ({r['seconds']:.0f} s) -> {r['path']}")
         except BaseException:  # Ctrl-C, SIGTERM: stop everything now; finished runs are on disk already
             for pool in pools: _stop_pool(pool)
-            _kill_tree_children()
+            _kill_tree(os.getpid(), itself=False)
             raise
     return failures
 

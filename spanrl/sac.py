@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
 from .learner import Settings, Learner, environment, positive_int, nonnegative_int, positive, nonnegative, unit, flag, one_of
-from .nets import (NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob, check_positive_int,
+from .nets import (NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob,
                          member_indices, twin_critic_seeds, twin_q, polyak_)
 
 # %% auto 0
