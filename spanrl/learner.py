@@ -6,28 +6,30 @@
 from __future__ import annotations
 import math
 import numbers
+import os
 from dataclasses import dataclass, asdict
+from pathlib import Path
 from typing import Callable, ClassVar
 
 import torch
 
 from .envs import check_env_id
 from .nets import NETS, resolve_device
+from .records import integer_problem
 
 # %% auto 0
 __all__ = ['Rule', 'positive_int', 'nonnegative_int', 'positive', 'nonnegative', 'open_unit', 'unit', 'flag', 'network', 'device',
-           'environment', 'one_of', 'Settings', 'Learner']
+           'environment', 'one_of', 'Settings', 'Learner', 'checkpoint_fingerprint', 'read_checkpoint',
+           'save_checkpoint']
 
 # %% ../nbs/05a_learner.ipynb 6
 Rule = Callable[[object], 'str | None']  # a setting's check: None if the value is fine, else what it must be
 
 def _real(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
-def positive_int(v) -> str | None:
-    return None if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 else 'must be a positive integer'
+def positive_int(v) -> str | None: return integer_problem(v, 1)     # the words of spanrl.records' one integer rule
 
-def nonnegative_int(v) -> str | None:
-    return None if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 else 'must be a non-negative integer'
+def nonnegative_int(v) -> str | None: return integer_problem(v, 0)
 
 def positive(v) -> str | None: return None if _real(v) and v > 0 else 'must be > 0'
 
@@ -129,3 +131,29 @@ class Learner:
         for g, s in zip(self.gens, state['gens']): g.set_state(s)
         self.load_extra_state(state['extra'])
         return self
+
+# %% ../nbs/05a_learner.ipynb 15
+def checkpoint_fingerprint(learner: Learner, **run) -> dict:
+    "What a checkpoint must match to be resumed: the learner's class, settings and seeds, and `run` (phases, ...)."
+    return dict(learner=type(learner).__name__, config=learner.cfg.to_dict(), seeds=list(learner.seeds), **run)
+
+def read_checkpoint(checkpoint: str | Path | None, learner: Learner, **run) -> dict | None:
+    "The state saved at `checkpoint` by this same run (refused, naming what differs, if another run wrote it); None if none."
+    if checkpoint is None or not Path(checkpoint).exists(): return None
+    try: saved = torch.load(checkpoint, map_location=learner.device, weights_only=False)
+    except Exception as e:
+        raise ValueError(f"checkpoint {checkpoint} is unreadable ({type(e).__name__}: {e}); delete it to start the run afresh") from None
+    want, have = checkpoint_fingerprint(learner, **run), saved.get('fingerprint') or {}
+    if have != want:
+        diff = [k for k in want['config'] if have.get('config', {}).get(k) != want['config'][k]]
+        diff += [k for k in [*want, *(k for k in have if k not in want)] if k != 'config' and have.get(k) != want.get(k)]
+        raise ValueError(f"checkpoint {checkpoint} belongs to another run (it differs in {', '.join(diff) or 'its format'}); "
+                         "delete it to start afresh, or pass another checkpoint path")
+    return saved
+
+def save_checkpoint(checkpoint: str | Path, learner: Learner, run: dict | None = None, **progress):
+    "Atomically write the learner's state, the run's fingerprint and its `progress` so far."
+    tmp = Path(str(checkpoint) + '.tmp')
+    Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(dict(fingerprint=checkpoint_fingerprint(learner, **(run or {})), learner=learner.state_dict(), **progress), tmp)
+    os.replace(tmp, checkpoint)

@@ -4,7 +4,6 @@
 
 # %% ../nbs/09a_loop.ipynb 3
 from __future__ import annotations
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import torch.nn as nn
 
 from .data import Transitions, normalized_score, ENV_IDS
 from .envs import EnsembleEnvs, evaluate
-from .learner import Learner, Settings, positive_int, flag
+from .learner import Learner, Settings, positive_int, flag, read_checkpoint, save_checkpoint
 from .sac import EnsembleReplay
 from .nets import count_params, shared_generator, member_indices, gather_members
 
@@ -101,32 +100,9 @@ def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = Tr
     return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None else step
 
 # %% ../nbs/09a_loop.ipynb 13
-def _fingerprint(learner: Learner, phases=None) -> dict:
-    "What a checkpoint must match to be resumed by this run: the algorithm, its settings, its seeds, its phases."
-    out = dict(learner=type(learner).__name__, config=learner.cfg.to_dict(), seeds=list(learner.seeds))
-    if phases is not None and (len(phases) > 1 or phases[0].online): out['phases'] = [p.to_dict() for p in phases]
-    return out
-
-def _read_checkpoint(checkpoint: Path | None, learner: Learner, phases=None) -> dict | None:
-    "The state saved at `checkpoint` by this same run (refused, naming what differs, if another run wrote it); None if none."
-    if checkpoint is None or not Path(checkpoint).exists(): return None
-    try: saved = torch.load(checkpoint, map_location=learner.device, weights_only=False)
-    except Exception as e:
-        raise ValueError(f"checkpoint {checkpoint} is unreadable ({type(e).__name__}: {e}); delete it to start the run afresh") from None
-    want, have = _fingerprint(learner, phases), saved.get('fingerprint') or {}
-    if have != want:
-        diff = [k for k in want['config'] if have.get('config', {}).get(k) != want['config'][k]]
-        diff += [k for k in ('learner', 'seeds', 'phases') if have.get(k) != want.get(k)]
-        raise ValueError(f"checkpoint {checkpoint} belongs to another run (it differs in {', '.join(diff) or 'its format'}); "
-                         "delete it to start afresh, or pass another checkpoint path")
-    return saved
-
-def _save(checkpoint: Path, learner: Learner, phases, **progress):
-    "Atomically write the learner's state and the run's progress so far."
-    tmp = Path(str(checkpoint) + '.tmp')
-    Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(dict(fingerprint=_fingerprint(learner, phases), learner=learner.state_dict(), **progress), tmp)
-    os.replace(tmp, checkpoint)
+def _run_of(phases) -> dict:
+    "The part of a checkpoint's fingerprint the phases add: none for one offline phase (the settings say it all)."
+    return dict(phases=[p.to_dict() for p in phases]) if len(phases) > 1 or phases[0].online else {}
 
 # %% ../nbs/09a_loop.ipynb 14
 class _Online:
@@ -176,7 +152,7 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
     data = data.to(device)
     check_every = check_every or (1 if device.type == 'cpu' else 1000)
     finite = torch.ones((), dtype=torch.bool, device=device)
-    saved = _read_checkpoint(checkpoint, learner, phases)
+    saved = read_checkpoint(checkpoint, learner, **_run_of(phases))
     k0, i0 = (saved['phase'], saved['phase_step']) if saved else (0, 0)
     curve, losses, spans = (saved['curve'], saved['losses'], saved['spans']) if saved else ([], [], [])
     returns = saved['train_returns'] if saved else [[] for _ in learner.seeds]
@@ -230,7 +206,7 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
                     if log: log(f"{ph.name} {t}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
                     eval_s += time.perf_counter() - t_eval
                     if checkpoint:
-                        _save(checkpoint, learner, phases, step=t, phase=k, phase_step=i, curve=curve, losses=losses, spans=spans,
+                        save_checkpoint(checkpoint, learner, _run_of(phases), step=t, phase=k, phase_step=i, curve=curve, losses=losses, spans=spans,
                               train_returns=returns, wall_s=before_s + time.perf_counter() - t0, eval_s=eval_s,
                               **(dict(online=online.state_dict()) if online else {}))
                         last_good = t

@@ -6,13 +6,13 @@
 from __future__ import annotations
 import inspect
 import math
-import numbers
 from typing import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .records import integer_problem
 from .splines import bspline_basis, nbasis
 
 # %% auto 0
@@ -24,8 +24,7 @@ __all__ = ['NETS', 'check_positive_int', 'EnsembleLinear', 'EnsembleNet', 'MLP',
 # %% ../nbs/01_nets.ipynb 6
 def check_positive_int(name: str, v) -> int:
     "`v` as an int if it is a positive integer (numpy integers too; not a bool or a float), else one error naming `name`."
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if problem := integer_problem(v): raise ValueError(f"{name} {problem}, got {v!r}")
     return int(v)
 
 def _uniform(shape, bound: float) -> nn.Parameter:
@@ -162,10 +161,8 @@ class SPAN(EnsembleNet):
                  ensemble=1, check_inputs=True):
         width = max(in_dim, 8) if width is None else width  # narrow pre-layers can lose a coordinate (04_fitting)
         width, nmodes, nelems = (check_positive_int(f"SPAN {n}", v) for n, v in (('width', width), ('nmodes', nmodes), ('nelems', nelems)))
-        if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 0:
-            raise ValueError(f"SPAN degree must be a non-negative integer, got {degree!r}")
+        if problem := integer_problem(degree, 0): raise ValueError(f"SPAN degree {problem}, got {degree!r}")
         super().__init__(in_dim, out_dim, ensemble, check_inputs, width=width, nmodes=nmodes, nelems=nelems, degree=degree)
-        if nmodes < 1: raise ValueError(f"nmodes must be >= 1, got {nmodes}")
         self.nelems, self.degree = nelems, degree
         self.pre = EnsembleLinear(in_dim, width, ensemble)
         self.spline_weight = nn.Parameter(1 + 0.1 * torch.randn(ensemble, width, nbasis(nelems, degree), nmodes))

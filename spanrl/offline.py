@@ -22,9 +22,9 @@ from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int
                          member_generators, make_adam, set_lr)
 
 # %% auto 0
-__all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'CORL_IQL', 'CORL_IQL_DEFAULT', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule',
-           'IQLConfig', 'corl_iql_config', 'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data',
-           'IQLAgent', 'expectile_loss', 'IQL', 'train_learner', 'train_iql', 'train_iql_finetune']
+__all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule', 'IQLConfig', 'corl_iql_config',
+           'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent', 'expectile_loss',
+           'IQL', 'train_learner', 'train_iql', 'train_iql_finetune']
 
 # %% ../nbs/10_offline.ipynb 6
 def dataset_rule(v) -> str | None:
@@ -69,17 +69,11 @@ class IQLConfig(Settings):
     cuda_graph: bool = True            # on a GPU, replay each update as one CUDA graph
 
 # %% ../nbs/10_offline.ipynb 8
-# CORL's per-dataset departures from IQLConfig's defaults, read from configs/offline/iql/*/*_v2.yaml (locomotion).
-CORL_IQL = {
-    ('hopper', 'medium'): dict(tau=0.001, normalize_reward=True, deterministic_actor=True),
-    ('hopper', 'medium-replay'): dict(tau=0.001, normalize_reward=True, deterministic_actor=True),
-    ('hopper', 'medium-expert'): dict(beta=6.0, expectile=0.5, normalize_reward=False),
-}
-CORL_IQL_DEFAULT = dict(normalize_reward=False)  # every other halfcheetah / hopper / walker2d dataset
-
 def corl_iql_config(env: str, kind: str, **kw) -> IQLConfig:
-    "CORL's IQL settings for the `env`-`kind` dataset; `kw` sets anything else (dataset, steps, networks ...)."
-    return IQLConfig(**{**CORL_IQL.get((env, kind), CORL_IQL_DEFAULT), **kw})
+    """CORL's IQL settings for the `env`-`kind` dataset, from `reproductions/settings/iql.yaml` (CORL's
+    `configs/offline/iql/*/*_v2.yaml`, locomotion); `kw` sets anything else (dataset, steps, networks ...)."""
+    from spanrl.papers import dataset_settings
+    return IQLConfig(**{**dataset_settings('iql', f'{env}-{kind}'), **kw})
 
 # %% ../nbs/10_offline.ipynb 11
 def complete_episode_returns(data: Transitions, max_episode_steps: int) -> np.ndarray:
@@ -204,15 +198,16 @@ class IQL(Learner):
 
 # %% ../nbs/10_offline.ipynb 18
 def train_learner(cls, cfg, seeds, algo: str, normalize_reward: bool = False, online_steps: int = 0, log=None,
-                  progress: bool = True, checkpoint=None) -> dict:
+                  progress: bool = True, checkpoint=None, phases=None) -> dict:
     """Train the offline learner class `cls` (built as `cls(cfg, obs_dim, act_dim, max_action, seeds)`) on `cfg.dataset`,
     one member per seed: `cfg.steps` offline updates, then `online_steps` online iterations if any, evaluating every
-    `cfg.eval_every`. Every offline algorithm's `train_*` is this call with its own class."""
+    `cfg.eval_every`; or through `phases` (`spanrl.loop.Phase`s) where the algorithm has stages of its own. Every
+    offline algorithm's `train_*` is this call with its own class."""
     cfg.validate()  # before the dataset is loaded or built
     data, info, scale = prepare_data(cfg.dataset, normalize_reward, progress)
     learner = cls(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    phases = [Phase('offline', cfg.steps, cfg.eval_every)] + ([Phase('online', online_steps, cfg.eval_every, online=True)]
-                                                              if online_steps else [])
+    phases = phases or [Phase('offline', cfg.steps, cfg.eval_every)] + (
+        [Phase('online', online_steps, cfg.eval_every, online=True)] if online_steps else [])
     out = train_phases(learner, data, info, phases, list(seeds), cfg.eval_episodes, parse_id(cfg.dataset)['env'],
                        reward_scale=scale, checkpoint=checkpoint, log=log, progress=progress)
     return dict(out, algo=algo, config=asdict(cfg), seeds=list(seeds), reward_scale=scale, learner=learner)

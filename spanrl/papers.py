@@ -9,12 +9,22 @@ import os
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['PAPER_KEYS', 'CLAIM_KEYS', 'papers_file', 'check_papers', 'load_papers', 'papers', 'claims', 'reference',
-           'papers_table']
+__all__ = ['PAPER_KEYS', 'CLAIM_KEYS', 'REPRODUCTION_KEYS', 'SECTIONS', 'RUN_FILTERS', 'papers_file', 'check_papers',
+           'load_papers', 'papers', 'claims', 'reference', 'expand_block', 'reproductions', 'sweep', 'settings_dir',
+           'settings', 'dataset_settings', 'papers_table']
 
 # %% ../nbs/89_papers.ipynb 5
-PAPER_KEYS = {'title', 'arxiv', 'what', 'reproductions'}            # every paper has these; 'code' is optional
+PAPER_KEYS = {'title', 'arxiv', 'what'}                            # every paper has these; 'code' is optional
 CLAIM_KEYS = {'paper', 'claim', 'paper_value', 'source', 'experiment', 'rule'}   # 'check' is optional
+REPRODUCTION_KEYS = {'notebook', 'paper', 'title', 'sweep'}           # 'needs' is optional
+SECTIONS = ('papers', 'grids', 'reproductions', 'claims', 'references')
+
+def _has_forge_recipe(run: dict) -> bool:
+    "Whether the forge has behaviour checkpoints for the run's `env` (an offline run needs its datasets)."
+    from spanrl.forge import read_recipe
+    return read_recipe(run['env']) is not None
+
+RUN_FILTERS = {'forge_recipe': _has_forge_recipe}   # a reproduction's `needs`: which planned runs can run on this checkout
 
 def papers_file() -> Path:
     "`reproductions/papers.yaml` of this checkout (or `$SPANRL_PAPERS`)."
@@ -23,10 +33,14 @@ def papers_file() -> Path:
 
 def check_papers(data: dict, where: str) -> dict:
     "The parsed file if it has what the suite reads, else one error naming each entry that does not."
-    problems = [f"unknown section {k!r}" for k in data if k not in ('papers', 'claims', 'references')]
+    problems = [f"unknown section {k!r}" for k in data if k not in SECTIONS]
     papers = data.get('papers') or {}
     for name, p in papers.items():
         if missing := PAPER_KEYS - set(p or {}): problems.append(f"paper {name} lacks {', '.join(sorted(missing))}")
+    for name, r in (data.get('reproductions') or {}).items():
+        if missing := REPRODUCTION_KEYS - set(r or {}): problems.append(f"reproduction {name} lacks {', '.join(sorted(missing))}")
+        elif r['paper'] not in papers: problems.append(f"reproduction {name} names paper {r['paper']!r}, which is not under papers")
+        elif r.get('needs') not in (None, *RUN_FILTERS): problems.append(f"reproduction {name} needs {r['needs']!r}; known: {', '.join(RUN_FILTERS)}")
     for i, c in enumerate(data.get('claims') or []):
         if missing := CLAIM_KEYS - set(c): problems.append(f"claim {i + 1} lacks {', '.join(sorted(missing))}")
         elif c['paper'] not in papers: problems.append(f"claim {i + 1} names paper {c['paper']!r}, which is not under papers")
@@ -47,7 +61,11 @@ def load_papers(path: str | None = None) -> dict:
     except yaml.YAMLError as e: raise ValueError(f"{path} is not valid YAML: {e}") from None
     return check_papers(data, str(path))
 
-def papers() -> dict: return load_papers()['papers']
+def papers() -> dict:
+    "The papers, each with the names of its reproductions (from the reproductions section: written once)."
+    reps = load_papers().get('reproductions') or {}
+    return {k: dict(p, reproductions=[n for n, r in reps.items() if r['paper'] == k]) for k, p in load_papers()['papers'].items()}
+
 def claims() -> list: return load_papers()['claims']
 
 def reference(name: str) -> dict:
@@ -57,6 +75,53 @@ def reference(name: str) -> dict:
     return refs[name]
 
 # %% ../nbs/89_papers.ipynb 8
+def expand_block(block: dict) -> list[dict]:
+    "The runs of one sweep block: the product of its axes, a key `'a b'` taking (a, b) pairs, in the order written."
+    runs = [{}]
+    for key, values in block.items():
+        names = key.split()
+        if not isinstance(values, list): raise ValueError(f"sweep axis {key!r} must be a list, got {values!r}")
+        for v in values:
+            if len(names) > 1 and (not isinstance(v, list) or len(v) != len(names)):
+                raise ValueError(f"sweep axis {key!r} takes {len(names)}-item lists, got {v!r}")
+        runs = [{**r, **dict(zip(names, v if len(names) > 1 else [v]))} for r in runs for v in values]
+    return runs
+
+# %% ../nbs/89_papers.ipynb 10
+def reproductions() -> dict:
+    "The reproductions of the registry: {name: {notebook, paper, title, sweep, needs}}, in the file's order."
+    return load_papers().get('reproductions') or {}
+
+def sweep(name: str, scale: str) -> list[dict]:
+    "The notebook parameters of every run of reproduction `name` at `scale`, less those its `needs` rules out here."
+    r = reproductions()[name]
+    if scale not in r['sweep']: raise ValueError(f"reproduction {name} has no sweep at scale {scale!r}; it has {', '.join(r['sweep'])}")
+    runs = [run for block in r['sweep'][scale] for run in expand_block(block)]
+    keep = RUN_FILTERS[r['needs']] if r.get('needs') else None
+    return [run for run in runs if keep is None or keep(run)]
+
+# %% ../nbs/89_papers.ipynb 13
+def settings_dir() -> Path:
+    "`reproductions/settings/` next to the papers file."
+    return papers_file().parent / 'settings'
+
+@functools.lru_cache(maxsize=32)
+def settings(name: str) -> dict:
+    "The settings file `reproductions/settings/<name>.yaml`, parsed (cached), or one error listing the files there."
+    import yaml
+    path = settings_dir() / f'{name}.yaml'
+    if not path.exists():
+        have = sorted(p.stem for p in settings_dir().glob('*.yaml'))
+        raise FileNotFoundError(f"no settings file {path}; there are: {', '.join(have) or 'none'}")
+    try: return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e: raise ValueError(f"{path} is not valid YAML: {e}") from None
+
+def dataset_settings(name: str, dataset: str) -> dict:
+    "An algorithm's settings for `dataset` ('hopper-medium'): the file's `default`, then the dataset's own entry."
+    s = settings(name)
+    return {**(s.get('default') or {}), **((s.get('datasets') or {}).get(dataset) or {})}
+
+# %% ../nbs/89_papers.ipynb 16
 def papers_table(status=None) -> str:
     """The README's table of papers as Markdown: each paper, what is reproduced, and its reproduction notebooks (or
     `status(name)` if given; 'planned' where there is none yet)."""

@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
 from .learner import Settings, Learner, environment, positive_int, positive, nonnegative, unit, flag, one_of
+from .learner import read_checkpoint, save_checkpoint
 from .nets import NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob
 
 # %% auto 0
@@ -169,8 +170,10 @@ class PPO(Learner):
         if deterministic: return self.ag.deterministic(obs)
         with torch.no_grad(): return self.ag.dist_terms(obs)[0]
 
-def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
-    "Train one PPO agent per seed as one ensemble; returns curves, final evaluation, wall-clock and parameter counts."
+def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
+    """Train one PPO agent per seed as one ensemble; returns curves, final evaluation, wall-clock and parameter counts.
+    With `checkpoint`, the run saves everything (learner, the environments mid-episode, counters, curves) at each
+    evaluation and a run started again with the same path continues from there, ending as an uninterrupted run would."""
     cfg.validate()
     seeds = list(seeds)
     info = env_info(cfg.env_id)
@@ -183,11 +186,18 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
     buf = dict(obs=torch.zeros(T, E, N, info.obs_dim), act=torch.zeros(T, E, N, *act_shape, dtype=torch.long if info.discrete else torch.float32),
                logp=torch.zeros(T, E, N), rew=torch.zeros(T, E, N), done=torch.zeros(T, E, N), val=torch.zeros(T, E, N))
     ep_ret, curve, train_returns, losses = torch.zeros(E, N), [], [[] for _ in range(E)], []
-    next_eval, steps, t0 = cfg.eval_every, 0, time.perf_counter()
+    next_eval, steps, first, wall = cfg.eval_every, 0, 0, 0.0
+    if saved := read_checkpoint(checkpoint, learner):
+        learner.load_state_dict(saved['learner']); envs.set_state(saved['envs'])
+        obs, done, ep_ret, curve, train_returns, losses = (saved[k] for k in ('obs', 'done', 'ep_ret', 'curve', 'train_returns', 'losses'))
+        next_eval, steps, first, wall = saved['next_eval'], saved['steps'], saved['update'], saved['wall']
+        if log: log(f"resuming from {checkpoint} at step {steps:,}")
+    t0 = time.perf_counter() - wall
     act_env = (lambda a: a) if info.discrete else (lambda a: a.clamp(torch.as_tensor(info.act_low), torch.as_tensor(info.act_high)))
     from tqdm.auto import tqdm
-    bar = tqdm(total=n_updates * batch, desc=f'PPO {cfg.arch} {cfg.env_id} x{E}', unit='step', disable=not progress, mininterval=2)
-    for update in range(n_updates):
+    bar = tqdm(total=n_updates * batch, initial=steps, desc=f'PPO {cfg.arch} {cfg.env_id} x{E}', unit='step',
+               disable=not progress, mininterval=2)
+    for update in range(first, n_updates):
         learner.schedule(update)
         for t in range(T):
             buf['obs'][t], buf['done'][t] = obs, done
@@ -215,6 +225,10 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True) -> dict:
         if steps >= next_eval or update == n_updates - 1:
             record_evaluation(curve, steps, pol.deterministic, cfg.env_id, seeds, cfg.eval_episodes, bar, log)
             next_eval += cfg.eval_every
+            if checkpoint:
+                save_checkpoint(checkpoint, learner, envs=envs.get_state(), obs=obs, done=done, ep_ret=ep_ret, curve=curve,
+                                train_returns=train_returns, losses=losses, next_eval=next_eval, steps=steps,
+                                update=update + 1, wall=time.perf_counter() - t0)
     bar.close(); envs.close()
     return dict(algo='ppo', config=asdict(cfg), seeds=seeds, curve=curve, final=curve[-1][1],
                 train_returns=train_returns, losses=losses, wall_clock_s=time.perf_counter() - t0,

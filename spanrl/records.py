@@ -8,6 +8,7 @@ import datetime as _dt
 import errno
 import json
 import math
+import numbers
 import os
 import platform
 import subprocess
@@ -21,7 +22,7 @@ import numpy as np
 # %% auto 0
 __all__ = ['SCALES', 'MANIFEST_ENV', 'no_space', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision',
            'loaded_code', 'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record',
-           'load_records', 'check_choice', 'check_int', 'check_seed', 'check_parameters']
+           'load_records', 'check_choice', 'integer_problem', 'check_int', 'check_seed', 'check_parameters']
 
 # %% ../nbs/02_records.ipynb 5
 def _file_mode() -> int:
@@ -164,12 +165,18 @@ def check_choice(name: str, value, choices) -> str | None:
     if not isinstance(value, str) and any(value is c or (type(value) is type(c) and value == c) for c in choices): return None
     return f"{name}={value!r} is not one of {', '.join(map(repr, choices))}"
 
+def integer_problem(value, low: int = 1) -> str | None:
+    """What is wrong with `value` as an integer >= `low` ('must be a positive integer'), or None. Numpy integers count;
+    bool, float and str do not. The one integer rule: `check_int` here, `nets.check_positive_int` and the `Settings`
+    rules `positive_int`/`nonnegative_int` all say it in these words."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low: return None
+    return {1: 'must be a positive integer', 0: 'must be a non-negative integer'}.get(low, f'must be an integer >= {low}')
+
 def check_int(name: str, value, low: int = 1, optional: bool = False) -> str | None:
-    "The mistake in `value` unless it is an integer >= `low` (numpy integers too; not bool, float or str), or None if `optional`."
+    "The mistake in parameter `name` unless `value` is an integer >= `low` (or None, if `optional`)."
     if optional and value is None: return None
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low: return None
-    return f"{name}={value!r} must be {'a non-negative' if low == 0 else f'an integer >= {low}' if low != 1 else 'a positive'}" \
-           + (' integer' if low in (0, 1) else '') + (' or None' if optional else '')
+    if (problem := integer_problem(value, low)) is None: return None
+    return f"{name}={value!r} {problem}" + (' or None' if optional else '')
 
 def check_seed(seed, name: str = 'seed') -> str | None:
     "The mistake in `seed` unless it is a non-negative integer."

@@ -5,6 +5,7 @@
 # %% ../nbs/90_report.ipynb 3
 from __future__ import annotations
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -22,58 +23,19 @@ from .records import MANIFEST_ENV, atomic_write_bytes, atomic_write_json, check_
 from .nets import check_positive_int
 
 # %% auto 0
-__all__ = ['ONLINE_TASKS', 'ROBUSTNESS_TASKS', 'ABLATION', 'D4RL_GRID', 'KAN_CQL_DATASETS', 'SPAN_OFFLINE_DATASETS',
-           'REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'results_dir', 'reproduction',
-           'select_reproductions', 'plan', 'run_files', 'mark_done', 'run_status', 'run_table', 'run_reproduction',
-           'output_lock', 'run_batch', 'render_html', 'render_report', 'build_report', 'run_provenance',
-           'render_readme', 'forge_command', 'main']
+__all__ = ['REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'results_dir', 'reproduction', 'select_reproductions',
+           'plan', 'run_files', 'mark_done', 'run_status', 'run_table', 'run_reproduction', 'output_lock', 'run_batch',
+           'render_html', 'render_report', 'build_report', 'run_provenance', 'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
-ONLINE_TASKS = {  # (algorithm, environment) pairs of the SPAN online reproduction, by scale
-    'smoke': [('ppo', 'CartPole-v1'), ('sac', 'InvertedPendulum-v5')],
-    'quick': [('ppo', 'CartPole-v1'), ('ppo', 'Acrobot-v1'), ('sac', 'InvertedPendulum-v5')],
-    'paper': [('ppo', 'CartPole-v1'), ('ppo', 'Acrobot-v1'), ('sac', 'InvertedPendulum-v5'), ('sac', 'Hopper-v5'),
-              ('sac', 'HalfCheetah-v5'), ('sac', 'Walker2d-v5')],
-}
+def _registry() -> dict:
+    """The reproductions of `reproductions/papers.yaml` (`spanrl.papers.reproductions`), each with its `sweep(scale)`
+    (the runs' notebook parameters); empty where the package runs without a checkout (then `repro_dir` says why)."""
+    from spanrl.papers import papers_file, reproductions, sweep
+    if not papers_file().exists(): return {}
+    return {n: dict(r, sweep=functools.partial(sweep, n)) for n, r in reproductions().items()}
 
-# Robustness to fewer parameters: the same task with a third to a quarter of the parameters. Not CartPole: at a
-# third of the parameters both classes still solve it, so neither drops and the claim cannot be told apart there.
-ROBUSTNESS_TASKS = {'smoke': [], 'quick': [('ppo', 'Acrobot-v1')],
-                    'paper': [('ppo', 'CartPole-v1'), ('sac', 'InvertedPendulum-v5'), ('sac', 'Hopper-v5')]}
-
-# SPAN's capacity ablation: SAC on HalfCheetah-v5, nmodes x nelems at degree 2, 1M steps (paper scale only)
-ABLATION = [dict(algo='sac', env_id='HalfCheetah-v5', arch='span', nmodes=m, nelems=n) for m in (6, 10, 15) for n in (4, 6, 8)]
-
-# Offline datasets by scale: the paper's 3 x 3 grid at quick and paper scale. Quick CQL is CPU-sized (batch 64, 4
-# sampled actions, 3,000 updates; reproductions/kan_cql says why), so its 36 cells take about an hour on 2 cores.
-D4RL_GRID = [(e, k) for e in ('halfcheetah', 'hopper', 'walker2d') for k in ('medium', 'medium-replay', 'medium-expert')]
-KAN_CQL_DATASETS = {'smoke': [('hopper', 'medium')], 'quick': D4RL_GRID, 'paper': D4RL_GRID}
-SPAN_OFFLINE_DATASETS = {'smoke': [('hopper', 'medium')], 'quick': D4RL_GRID, 'paper': D4RL_GRID}
-
-def _has_recipe(env: str) -> bool:
-    "Whether the forge has behaviour checkpoints for `env` (offline runs need its datasets)."
-    from spanrl.forge import read_recipe
-    return read_recipe(env) is not None
-
-REPRODUCTIONS = {
-    'khronos_fit': dict(notebook='khronos_fit.ipynb', paper='KHRONOS',
-                        title='Function fitting at matched parameter budgets (MLP vs SPAN vs KAN)',
-                        sweep=lambda scale: [{}]),
-    'span_online': dict(notebook='span_online.ipynb', paper='SPAN', title='SPAN vs MLP in PPO and SAC',
-                        sweep=lambda scale: [dict(algo=a, env_id=e, arch=arch) for a, e in ONLINE_TASKS[scale]
-                                             for arch in ('mlp', 'span')]
-                                            + [dict(algo=a, env_id=e, arch=arch, size='small') for a, e in ROBUSTNESS_TASKS[scale]
-                                               for arch in ('mlp', 'span')]
-                                            + (ABLATION if scale == 'paper' else [])),
-    'datasets': dict(notebook='datasets.ipynb', paper='D4RL', title="The forge's behaviour policies and D4RL-style datasets",
-                     sweep=lambda scale: [dict(env=e) for e in ('halfcheetah', 'hopper', 'walker2d')]),
-    'kan_cql': dict(notebook='kan_cql.ipynb', paper='KAN-CQL', title='KAN vs MLP actors and critics in CQL',
-                    sweep=lambda scale: [dict(env=e, kind=k, actor=a, critic=c) for e, k in KAN_CQL_DATASETS[scale]
-                                         for a in ('mlp', 'kan') for c in ('mlp', 'kan') if _has_recipe(e)]),
-    'span_offline': dict(notebook='span_offline.ipynb', paper='SPAN', title='SPAN vs MLP in IQL (offline)',
-                         sweep=lambda scale: [dict(env=e, kind=k, arch=a) for e, k in SPAN_OFFLINE_DATASETS[scale]
-                                              for a in ('mlp', 'span') if _has_recipe(e)]),
-}
+REPRODUCTIONS = _registry()   # what `spanrl reproduce` can run; a test may add to it (a notebook of its own)
 
 def repro_dir() -> Path:
     "The checkout's `reproductions/` folder (the notebooks are not part of the installed package)."

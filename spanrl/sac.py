@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from .envs import EnsembleEnvs, env_info, record_evaluation
 from .learner import Settings, Learner, environment, positive_int, nonnegative_int, positive, nonnegative, unit, flag, one_of
+from .learner import read_checkpoint, save_checkpoint
 from .nets import (NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob,
                          member_indices, twin_critic_seeds, twin_q, polyak_)
 
@@ -253,9 +254,15 @@ class SACTrainer:
                     updates=self.updates, params=dict(actor=count_params(self.ag.actor), critic=count_params(self.ag.q)),
                     agent=self.ag)
 
-def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True) -> dict:
-    "Train one SAC agent per seed as one ensemble; returns curves, final evaluation, throughput and parameter counts."
+def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
+    """Train one SAC agent per seed as one ensemble; returns curves, final evaluation, throughput and parameter counts.
+    With `checkpoint`, the whole trainer (replay and running episodes included) is saved at each evaluation, and a run
+    started again with the same path continues from there, ending as an uninterrupted run would."""
     tr = SACTrainer(cfg, seeds)
-    try: tr.run(log=log, progress=progress)
+    if saved := read_checkpoint(checkpoint, tr.learner):
+        tr.load_state_dict(saved['trainer'])
+        if log: log(f"resuming from {checkpoint} at step {tr.step:,}")
+    save = (lambda t: save_checkpoint(checkpoint, t.learner, trainer=t.state_dict())) if checkpoint else None
+    try: tr.run(log=log, progress=progress, every=cfg.eval_every, callback=save)
     finally: tr.close()
     return tr.result()

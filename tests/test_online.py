@@ -1,5 +1,6 @@
-"Online agents: seeds as ensemble members, per-member clipping, and bad parameters refused before training."
-import time
+"""Online agents: seeds as ensemble members, per-member clipping, bad parameters refused before training, and a PPO or
+SAC run killed with SIGKILL resuming to the uninterrupted result."""
+import json, os, signal, subprocess, sys, time
 import pytest
 import torch
 
@@ -53,3 +54,42 @@ def test_bad_parameters_fail_fast_before_training(make, message):
     with pytest.raises(ValueError, match=message.replace('(', r'\(').replace(')', r'\)')):
         train(make(), seeds=[0], progress=False)
     assert time.perf_counter() - t < 5
+
+RESUMABLE = {
+    'ppo': """
+import json, sys
+from spanrl.ppo import PPOConfig, train_ppo
+cfg = PPOConfig(total_steps=8192, n_envs=2, n_steps=128, eval_every=512, eval_episodes=1)
+out = train_ppo(cfg, [0, 1], progress=False, checkpoint=sys.argv[1] if len(sys.argv) > 1 else None)
+print(json.dumps(dict(curve=out['curve'], losses=out['losses'], train_returns=out['train_returns'])))
+""",
+    'sac': """
+import json, sys
+from spanrl.sac import SACConfig, train_sac
+cfg = SACConfig(env_id='InvertedPendulum-v5', total_steps=1500, learning_starts=100, batch_size=32, eval_every=100,
+                eval_episodes=1, net=dict(hidden=[32, 32]))
+out = train_sac(cfg, [0, 1], progress=False, checkpoint=sys.argv[1] if len(sys.argv) > 1 else None)
+print(json.dumps(dict(curve=out['curve'], losses=out['losses'], train_returns=out['train_returns'])))
+""",
+}
+
+@pytest.mark.parametrize('algo', ['ppo', 'sac'])
+def test_online_run_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path, algo):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    run = lambda *a: subprocess.run([sys.executable, '-c', RESUMABLE[algo], *a], env=env, capture_output=True, text=True, timeout=600)
+    whole = run()
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    ck = tmp_path / f'{algo}.pt'
+    p = subprocess.Popen([sys.executable, '-c', RESUMABLE[algo], str(ck)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while time.time() < deadline and not ck.exists(): time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    saved = torch.load(ck, weights_only=False)
+    at = saved['steps'] if algo == 'ppo' else saved['trainer']['step']
+    total = 8192 if algo == 'ppo' else 1500
+    assert 0 < at < total, 'the kill should land after the first checkpoint and before the end'
+    resumed = run(str(ck))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    a, b = json.loads(whole.stdout), json.loads(resumed.stdout)
+    assert b == a
