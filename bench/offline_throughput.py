@@ -1,8 +1,9 @@
-"""Offline update throughput on this machine: gradient updates per second of spanrl's IQL and CQL with MLP, SPAN and
-KAN networks, at E seeds stacked, against d3rlpy's IQL and CQL measured in the same run.
+"""Offline update throughput on this machine: gradient updates per second of spanrl's IQL, CQL and SPAR (each of its
+three stages) with MLP, SPAN and KAN networks, at E seeds stacked, against d3rlpy's IQL and CQL measured in the same
+run, and SPAR against spanrl's IQL with the same networks, seeds and mode (d3rlpy has no SPAR).
 
     make bench-offline        # installs d3rlpy into bench/.peers (pip --target, not a package dependency), then runs
-    .venv/bin/python bench/offline_throughput.py [--updates 200] [--ensembles 1 4] [--repeats 3]
+    .venv/bin/python bench/offline_throughput.py [--updates 200] [--ensembles 1 4] [--repeats 3] [--algos iql spar]
     python bench/offline_throughput.py --device cuda --ensembles 1 32 --updates 2000   # on a GPU
 
 On a GPU every spanrl entry is measured twice, eagerly and replayed as one CUDA graph per update
@@ -24,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / '.peers'))
 from spanrl.data import Transitions
 from spanrl.offline import IQL, IQLConfig, update_fn
 from spanrl.cql import CQL, CQLConfig
+from spanrl.spar import SPAR, SPARConfig
+from spanrl.loop import Phase
 
 NETS = {'mlp': dict(arch='mlp', hidden=[256, 256]), 'span': dict(arch='span', nmodes=10, nelems=6, degree=2),
         'kan': dict(arch='kan', hidden=[32, 32])}
@@ -40,10 +43,16 @@ def synthetic(seed=0):
 def sync(device):
     if device.startswith('cuda'): torch.cuda.synchronize()
 
+SPAR_STAGES = ('spar-bc', 'spar-value', 'spar-residual')   # `--algos spar` times each stage's update
+
 def spanrl_timer(algo, arch, E, data, updates, device='cpu', graph=False):
-    cfg = (IQLConfig if algo == 'iql' else CQLConfig)(dataset='spanrl/hopper/medium-v0', steps=10 ** 6, actor=NETS[arch],
-                                                      critic=NETS[arch], device=device, cuda_graph=graph)
-    learner = (IQL if algo == 'iql' else CQL)(cfg, OBS, ACT, 1.0, list(range(E)))
+    common = dict(dataset='spanrl/hopper/medium-v0', steps=10 ** 6, actor=NETS[arch], critic=NETS[arch], device=device,
+                  cuda_graph=graph)
+    if algo.startswith('spar'):
+        learner = SPAR(SPARConfig(**common, vae=NETS[arch]), OBS, ACT, 1.0, list(range(E)))
+        learner.begin_phase(Phase(algo.split('-')[1], 10 ** 6, 10 ** 6))
+    else:
+        learner = (IQL if algo == 'iql' else CQL)((IQLConfig if algo == 'iql' else CQLConfig)(**common), OBS, ACT, 1.0, list(range(E)))
     finite = torch.ones((), dtype=torch.bool, device=device)
     step = update_fn(learner, data, finite, graph)
     def run():
@@ -78,7 +87,7 @@ def main():
     p.add_argument('--updates', type=int, default=200)
     p.add_argument('--ensembles', type=int, nargs='+', default=[1, 4])
     p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--algos', nargs='+', default=['iql', 'cql'])
+    p.add_argument('--algos', nargs='+', default=['iql', 'cql', 'spar'])
     p.add_argument('--archs', nargs='+', default=list(NETS))
     p.add_argument('--device', default='cpu')
     p.add_argument('--peer-compile', action='store_true', help="also time d3rlpy with compile_graph=True (GPU)")
@@ -96,11 +105,12 @@ def main():
     eps = synthetic()
     data = Transitions(eps).to(a.device)
     modes = ['eager', 'graph'] if gpu else ['eager']
-    lines, keep = [], []
-    for algo in a.algos:
+    lines, keep, iql_rates = [], [], {}
+    algos = [s for x in a.algos for s in (SPAR_STAGES if x == 'spar' else (x,))]
+    for algo in algos:
         timers = {}
         keep.append(timers)  # captured graphs and their memory pools live until the end of the run
-        if have_peer:
+        if have_peer and not algo.startswith('spar'):
             timers[('d3rlpy', 'mlp', 1, 'eager')] = d3rlpy_timer(algo, eps, a.updates, a.device)
             if gpu and a.peer_compile: timers[('d3rlpy', 'mlp', 1, 'compiled')] = d3rlpy_timer(algo, eps, a.updates, a.device, True)
         for E in a.ensembles:
@@ -115,15 +125,17 @@ def main():
         med = {k: statistics.median(v) for k, v in times.items()}
         base = med.get(('d3rlpy', 'mlp', 1, 'eager'))
         mlp1 = med[('spanrl', 'mlp', 1, 'eager')]
+        if algo == 'iql': iql_rates.update({k: v for k, v in med.items() if k[0] == 'spanrl'})
         for (lib, arch, E, mode), v in med.items():
+            iql = iql_rates.get((lib, arch, E, mode)) if algo != 'iql' else None
             row = (f"| {algo.upper()} | {lib} | {arch.upper()} | {E} | {mode} | {v:,.1f} | {v / mlp1:.2f}x | "
-                   + (f"{v / base:.2f}x |" if base else "n/a |"))
+                   + (f"{v / base:.2f}x |" if base else "n/a |") + (f" {v / iql:.2f}x |" if iql else " n/a |"))
             lines.append(row); print(row, file=sys.stderr, flush=True)
     where = torch.cuda.get_device_name() if gpu else f"{torch.get_num_threads()} CPU threads"
     print(f"# Offline update throughput, batch 256, torch {torch.__version__}, {where}"
           + (f", d3rlpy {d3rlpy.__version__}" if have_peer else "") +
-          "\n\n| algo | library | nets | seeds E | mode | updates/s (all seeds) | vs spanrl MLP E=1 eager | vs d3rlpy eager |\n"
-          "|---|---|---|---|---|---|---|---|\n" + "\n".join(lines))
+          "\n\n| algo | library | nets | seeds E | mode | updates/s (all seeds) | vs spanrl MLP E=1 eager | vs d3rlpy eager | "
+          "vs spanrl IQL, same nets, E, mode |\n|---|---|---|---|---|---|---|---|---|\n" + "\n".join(lines))
 
 if __name__ == '__main__':
     main()

@@ -14,10 +14,10 @@ from .papers import claims as paper_claims
 from .stats import iqm, fewer_steps_pct, compare_ci, relative_iqm_difference
 
 # %% auto 0
-__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'CHECKS', 'Claim', 'interval_verdict',
-           'check_sample_efficiency', 'check_success_rate', 'check_anytime', 'check_robustness', 'comparable', 'worse',
-           'check_span_iql', 'check_kan_actor_params', 'check_kan_actor', 'check_kan_time', 'all_claims', 'judge',
-           'evaluate_claims']
+__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'CHECKS', 'Claim',
+           'interval_verdict', 'check_sample_efficiency', 'check_success_rate', 'check_anytime', 'check_robustness',
+           'comparable', 'worse', 'check_span_iql', 'check_kan_actor_params', 'check_kan_actor', 'check_kan_time',
+           'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'all_claims', 'judge', 'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -158,10 +158,50 @@ def check_kan_time(df):
             held = True if r > TIME_MARGIN else (False if r < 1 / TIME_MARGIN else INCONCLUSIVE)
             yield dict(context=f"{what} ({combo.upper()})", ours=f"{r:.2f}x MLP-MLP's time per update", held=held)
 
+SPAR_BASELINES = ('td3bc', 'iql', 'cql')   # the baselines "best baseline" ranges over (BC is SPAR's anchor, judged apart)
+
+def _spar(df, value: str = 'scores'):
+    "SPAR-reproduction records as a (dataset x method) table of per-seed arrays: final scores or support distances."
+    df = _offline(df, ('method',))
+    df = df.assign(support=df.metrics.map(lambda m: np.asarray(m['support_distance'], float)))
+    return df.pivot_table(index='dataset', columns='method', values=value, aggfunc='first')
+
+def better(x, y, what: str) -> dict:
+    "Is `x` better than `y`? P(X > Y) over datasets x seeds: held if its interval lies above 0.5, not held if below."
+    p, lo, hi = compare_ci(x, y)
+    return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: P(better) {p:.2f} [{lo:.2f}, {hi:.2f}]",
+                held=interval_verdict(lo, hi, 0.5))
+
+def check_spar_bc(df):
+    t = _spar(df)
+    if {'spar', 'bc'} <= set(t.columns) and len(t := t[['spar', 'bc']].dropna()): yield better(list(t.spar), list(t.bc), 'SPAR vs its BC anchor')
+
+def check_spar_best(df):
+    "Per dataset the baseline with the highest mean score; SPAR against that one."
+    t = _spar(df)
+    base = [b for b in SPAR_BASELINES if b in t.columns]
+    if 'spar' not in t.columns or not base: return
+    t = t[['spar', *base]].dropna()
+    if not len(t): return
+    best = [max(base, key=lambda b: np.mean(r[b])) for _, r in t.iterrows()]
+    r = better(list(t.spar), [row[b] for (_, row), b in zip(t.iterrows(), best)], 'SPAR vs the best baseline')
+    wins = sum(np.mean(row.spar) >= np.mean(row[b]) for (_, row), b in zip(t.iterrows(), best))
+    yield dict(r, context=f"{len(t)} dataset(s); SPAR's mean at least the best's on {wins}")
+
+def check_spar_support(df):
+    "SPAR's support distance against each value-gradient method's (smaller is closer to the data)."
+    t = _spar(df, 'support')
+    for other, name in (('td3bc', 'TD3+BC'), ('cql', 'CQL')):
+        if {'spar', other} <= set(t.columns) and len(d := t[['spar', other]].dropna()):
+            r = better([-v for v in d.spar], [-v for v in d[other]], f"closer to the data than {name}")
+            yield dict(r, context=f"vs {name}, {len(d)} dataset(s); median distance {np.median(np.concatenate(list(d.spar))):.3f} "
+                                  f"vs {np.median(np.concatenate(list(d[other]))):.3f}")
+
 CHECKS: dict[str, Callable] = dict(
     sample_efficiency=check_sample_efficiency, success_rate=check_success_rate, anytime=check_anytime,
     robustness=check_robustness, span_iql=check_span_iql, kan_actor_params=check_kan_actor_params, kan_actor=check_kan_actor,
-    kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time)
+    kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time,
+    spar_bc=check_spar_bc, spar_best=check_spar_best, spar_support=check_spar_support)
 
 # %% ../nbs/91_claims.ipynb 9
 def all_claims() -> list[Claim]:

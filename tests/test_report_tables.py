@@ -14,6 +14,10 @@ KAN_CQL = [  # (actor, critic, actor params, critic params per critic, seed scor
     ('kan', 'kan', 1_104, 7_680, [10.0, 12.0], 11.0),
 ]
 
+SPAR = [  # (method, seed scores, seed support distances)
+    ('spar', [80.0, 82.0], [0.10, 0.12]), ('bc', [30.0, 32.0], [0.05, 0.05]), ('td3bc', [60.0, 64.0], [0.30, 0.32]),
+    ('iql', [70.0, 72.0], [0.20, 0.20]), ('cql', [50.0, 52.0], [0.08, 0.09])]
+
 @pytest.fixture(scope='module')
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp('tables')
@@ -30,6 +34,10 @@ def rendered(tmp_path_factory):
                         dict(final_score=[30.0, 34.0]), seeds=[0, 1], params=dict(actor=1, critic=1))
     stale['git_rev'] = '0' * 40   # a commit this repository does not have: the section must say so
     write_record(report.results_dir(out, 'quick', 'span_offline'), stale)
+    for method, scores, support in SPAR:
+        write_record(report.results_dir(out, 'quick', 'spar'), make_record(
+            'spar', f'hopper-medium-replay-{method}', 'quick', dict(env='hopper', kind='medium-replay', method=method),
+            dict(final_score=scores, support_distance=support, updates=16_000), seeds=[0, 1], params={}, paper='SPAR'))
     nb = report.execute_notebook(report.repro_dir() / 'report.ipynb', out / 'report.ipynb',
                                  dict(runs_dir=str(out / 'runs'), scale='quick', seed=0))
     return report.render_html(nb, out / 'index.html').read_text()
@@ -53,3 +61,9 @@ def test_sections_plot_the_logged_losses_or_say_there_are_none(rendered):
     assert 'Training losses' in kan
     offline = rendered[rendered.index('SPAN offline: SPAN vs MLP in IQL'):]
     assert 'These runs predate loss logging' in offline
+
+def test_spar_table_shows_scores_support_and_the_papers_number(rendered):
+    spar = rendered[rendered.index('SPAR: frozen BC plus a residual, against'):rendered.index('Claims ledger')]
+    cells = re.findall(r'<td[^>]*>([^<]*)</td>', spar)
+    for text in ('81.0 +- 1.0 (0.110)', '31.0 +- 1.0 (0.050)', '62.0 +- 2.0 (0.310)', '101.9'): assert text in cells, text
+    assert 'P(better) 1.00 [1.00, 1.00]' in spar            # SPAR above its anchor, as the ledger row says
