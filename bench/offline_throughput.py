@@ -124,11 +124,12 @@ def main():
             for k, run in timers.items(): times[k].append(run())
         med = {k: statistics.median(v) for k, v in times.items()}
         base = med.get(('d3rlpy', 'mlp', 1, 'eager'))
-        mlp1 = med[('spanrl', 'mlp', 1, 'eager')]
+        mlp1 = med.get(('spanrl', 'mlp', 1, 'eager'))   # absent when E=1 or MLP is not measured
         if algo == 'iql': iql_rates.update({k: v for k, v in med.items() if k[0] == 'spanrl'})
         for (lib, arch, E, mode), v in med.items():
             iql = iql_rates.get((lib, arch, E, mode)) if algo != 'iql' else None
-            row = (f"| {algo.upper()} | {lib} | {arch.upper()} | {E} | {mode} | {v:,.1f} | {v / mlp1:.2f}x | "
+            row = (f"| {algo.upper()} | {lib} | {arch.upper()} | {E} | {mode} | {v:,.1f} | "
+                   + (f"{v / mlp1:.2f}x | " if mlp1 else "n/a | ")
                    + (f"{v / base:.2f}x |" if base else "n/a |") + (f" {v / iql:.2f}x |" if iql else " n/a |"))
             lines.append(row); print(row, file=sys.stderr, flush=True)
     where = torch.cuda.get_device_name() if gpu else f"{torch.get_num_threads()} CPU threads"
