@@ -67,3 +67,4 @@ def test_spar_table_shows_scores_support_and_the_papers_number(rendered):
     cells = re.findall(r'<td[^>]*>([^<]*)</td>', spar)
     for text in ('81.0 +- 1.0 (0.110)', '31.0 +- 1.0 (0.050)', '62.0 +- 2.0 (0.310)', '101.9'): assert text in cells, text
     assert 'P(better) 1.00 [1.00, 1.00]' in spar            # SPAR above its anchor, as the ledger row says
+    assert 'pen-human' in spar and 'human demonstrations' in spar and '76.7' in spar   # the rows not run say why
