@@ -126,6 +126,11 @@ def select_reproductions(papers=None) -> list[str]:
 
 def plan(names, scale: str, seed: int = 0) -> list[tuple[str, str, dict]]:
     "Every run of the named reproductions at `scale` from first seed `seed`: (name, run key, notebook parameters)."
+    for n in names:
+        from spanrl.papers import settings_dir
+        if missing := [s for s in reproduction(n).get('settings') or [] if not (settings_dir() / f'{s}.yaml').exists()]:
+            raise FileNotFoundError(f"reproduction {n} reads reproductions/settings/{missing[0]}.yaml (reproductions/papers.yaml "
+                                    "says so), which does not exist: restore it or correct the registry")
     sweeps = [(n, reproduction(n)['sweep']) for n in names]
     return [(n, run_key(n, p, seed), p) for n, sweep in sweeps for p in sweep(check_scale(scale))]
 
@@ -371,7 +376,8 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
 # %% ../nbs/90_report.ipynb 19
 def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook: str | None = None):
     """One row per commit that produced `experiment`'s records (a `load_records` frame): how many runs, when, and which
-    of the files they depend on have changed since ('stale'), or 'unknown commit' where git cannot tell."""
+    of the files they depend on (the package modules they loaded, the notebook, the settings files the registry says it
+    reads, the forge's checkpoints) have changed since ('stale'), or 'unknown commit' where git cannot tell."""
     import pandas as pd
     from spanrl.records import changed_since
     repo = Path(repo) if repo else repro_dir().parent
@@ -379,7 +385,9 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook
     if not len(df): return pd.DataFrame(columns=['commit', 'runs', 'made', 'status'])
     for rev, d in df.groupby(df.git_rev.fillna('unknown'), sort=False):
         code = sorted({f for c in d.get('code', pd.Series([None] * len(d))) for f in (c if isinstance(c, list) else ['spanrl'])})
-        paths = code + [f"reproductions/{notebook or reproduction(experiment)['notebook']}"] + (['forge'] if 'spanrl/forge.py' in code else [])
+        settings = [f"reproductions/settings/{s}.yaml" for s in REPRODUCTIONS.get(experiment, {}).get('settings') or []]
+        paths = (code + [f"reproductions/{notebook or reproduction(experiment)['notebook']}"] + settings
+                 + (['forge'] if 'spanrl/forge.py' in code else []))
         changed = changed_since(None if rev == 'unknown' else rev, paths, repo)
         status = ('unknown commit' if changed is None else 'stale: changed since: ' + ', '.join(changed) if changed
                   else 'current') + (' (made with uncommitted changes)' if rev.endswith('-dirty') else '')
