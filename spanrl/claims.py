@@ -14,10 +14,11 @@ from .papers import claims as paper_claims
 from .stats import iqm, fewer_steps_pct, compare_ci, relative_iqm_difference
 
 # %% auto 0
-__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'CHECKS', 'Claim',
-           'interval_verdict', 'check_sample_efficiency', 'check_success_rate', 'check_anytime', 'check_robustness',
-           'comparable', 'worse', 'check_span_iql', 'check_kan_actor_params', 'check_kan_actor', 'check_kan_time',
-           'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'all_claims', 'judge', 'evaluate_claims']
+__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'SUPPORT_MARGIN', 'CHECKS',
+           'Claim', 'interval_verdict', 'check_sample_efficiency', 'check_success_rate', 'check_anytime',
+           'check_robustness', 'comparable', 'worse', 'check_span_iql', 'check_kan_actor_params', 'check_kan_actor',
+           'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'all_claims', 'judge',
+           'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -188,14 +189,19 @@ def check_spar_best(df):
     wins = sum(np.mean(row.spar) >= np.mean(row[b]) for (_, row), b in zip(t.iterrows(), best))
     yield dict(r, context=f"{len(t)} dataset(s); SPAR's mean at least the best's on {wins}")
 
+SUPPORT_MARGIN = 0.10   # "closer to the data" must be by at least 10% (median distance), not a sliver a bootstrap can resolve
+
 def check_spar_support(df):
-    "SPAR's support distance against each value-gradient method's (smaller is closer to the data)."
+    """SPAR's support distance against each value-gradient method's (smaller is closer to the data): held if
+    P(closer) is above 0.5 on its interval and the median distance is at least 10% smaller; inconclusive if only the
+    first holds."""
     t = _spar(df, 'support')
     for other, name in (('td3bc', 'TD3+BC'), ('cql', 'CQL')):
         if {'spar', other} <= set(t.columns) and len(d := t[['spar', other]].dropna()):
             r = better([-v for v in d.spar], [-v for v in d[other]], f"closer to the data than {name}")
-            yield dict(r, context=f"vs {name}, {len(d)} dataset(s); median distance {np.median(np.concatenate(list(d.spar))):.3f} "
-                                  f"vs {np.median(np.concatenate(list(d[other]))):.3f}")
+            ds, do = np.median(np.concatenate(list(d.spar))), np.median(np.concatenate(list(d[other])))
+            if r['held'] is True and ds > (1 - SUPPORT_MARGIN) * do: r['held'] = INCONCLUSIVE
+            yield dict(r, context=f"vs {name}, {len(d)} dataset(s); median distance {ds:.3f} vs {do:.3f} ({ds / do - 1:+.0%})")
 
 CHECKS: dict[str, Callable] = dict(
     sample_efficiency=check_sample_efficiency, success_rate=check_success_rate, anytime=check_anytime,
