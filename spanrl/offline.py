@@ -24,7 +24,7 @@ from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int
 # %% auto 0
 __all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule', 'IQLConfig', 'corl_iql_config',
            'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent', 'expectile_loss',
-           'IQL', 'train_learner', 'train_iql', 'train_iql_finetune']
+           'iql_value_step', 'IQL', 'train_learner', 'train_iql', 'train_iql_finetune']
 
 # %% ../nbs/10_offline.ipynb 6
 def dataset_rule(v) -> str | None:
@@ -139,6 +139,22 @@ def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
     "Asymmetric squared loss $|\\tau - 1(u<0)| u^2$."
     return (tau - (u < 0).float()).abs() * u ** 2
 
+def iql_value_step(ag, v_opt, q_opt, batch, expectile: float, gamma: float):
+    """IQL's in-sample value step on `ag`'s `v`, twin `q` and `q_target`: V to the `expectile` of the target critics'
+    minimum at the data's actions, the critics to r + gamma V(s'). Returns (v_loss, q_loss, the advantage Q - V at
+    the data's actions as it was before V's step). IQL and SPAR's value stage share it; the caller does Polyak."""
+    o, a, r, o2, d = batch
+    with torch.no_grad():
+        q_t = twin_q(ag.q_target, o, a).min(1).values          # (E, B)
+        next_v = ag.v(o2)[..., 0]
+    adv = q_t - ag.v(o)[..., 0]
+    v_loss = expectile_loss(adv, expectile).mean(1).sum()
+    v_opt.zero_grad(set_to_none=True); v_loss.backward(); v_opt.step()
+    q = twin_q(ag.q, o, a)
+    q_loss = ((q - (r + gamma * (1 - d) * next_v)[:, None]) ** 2).mean(2).sum()
+    q_opt.zero_grad(set_to_none=True); q_loss.backward(); q_opt.step()
+    return v_loss.detach(), q_loss.detach(), adv.detach()
+
 class IQL(Learner):
     "IQL learner: the agent, its optimisers and one `update` per minibatch (`spanrl.learner`'s protocol)."
     config_class = IQLConfig
@@ -176,25 +192,15 @@ class IQL(Learner):
 
     def update(self, batch) -> dict:
         cfg, ag = self.cfg, self.ag
-        o, a, r, o2, d = batch
-        with torch.no_grad():
-            q_t = ag.q_values(ag.q_target, o, a).min(1).values          # (E, B)
-            next_v = ag.v(o2)[..., 0]
-        v = ag.v(o)[..., 0]
-        adv = q_t - v
-        v_loss = expectile_loss(adv, cfg.expectile).mean(1).sum()
-        self.v_opt.zero_grad(set_to_none=True); v_loss.backward(); self.v_opt.step()
-        y = r + cfg.gamma * (1 - d) * next_v
-        q = ag.q_values(ag.q, o, a)
-        q_loss = ((q - y[:, None]) ** 2).mean(2).sum()
-        self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
-        w = torch.exp(cfg.beta * adv.detach()).clamp(max=cfg.max_weight)
+        o, a, *_ = batch
+        v_loss, q_loss, adv = iql_value_step(ag, self.v_opt, self.q_opt, batch, cfg.expectile, cfg.gamma)
+        w = torch.exp(cfg.beta * adv).clamp(max=cfg.max_weight)
         # CORL's deterministic variant regresses the mean onto the data's action; the Gaussian one maximises log pi(a|s)
         bc = ((ag.mean(o) - a) ** 2).sum(-1) if cfg.deterministic_actor else -ag.log_prob(o, a)
         pi_loss = (w * bc).mean(1).sum()
         self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
         polyak_(ag.q, ag.q_target, cfg.tau)
-        return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach())
+        return dict(v_loss=v_loss, q_loss=q_loss, pi_loss=pi_loss.detach())
 
 # %% ../nbs/10_offline.ipynb 18
 def train_learner(cls, cfg, seeds, algo: str, normalize_reward: bool = False, online_steps: int = 0, log=None,

@@ -126,8 +126,8 @@ def select_reproductions(papers=None) -> list[str]:
 
 def plan(names, scale: str, seed: int = 0) -> list[tuple[str, str, dict]]:
     "Every run of the named reproductions at `scale` from first seed `seed`: (name, run key, notebook parameters)."
+    from spanrl.papers import settings_dir
     for n in names:
-        from spanrl.papers import settings_dir
         if missing := [s for s in reproduction(n).get('settings') or [] if not (settings_dir() / f'{s}.yaml').exists()]:
             raise FileNotFoundError(f"reproduction {n} reads reproductions/settings/{missing[0]}.yaml (reproductions/papers.yaml "
                                     "says so), which does not exist: restore it or correct the registry")

@@ -260,9 +260,11 @@ def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True, checkpoint
     started again with the same path continues from there, ending as an uninterrupted run would."""
     tr = SACTrainer(cfg, seeds)
     if saved := read_checkpoint(checkpoint, tr.learner):
-        tr.load_state_dict(saved['trainer'])
+        tr.load_state_dict(dict(saved['trainer'], learner=saved['learner']))
         if log: log(f"resuming from {checkpoint} at step {tr.step:,}")
-    save = (lambda t: save_checkpoint(checkpoint, t.learner, trainer=t.state_dict())) if checkpoint else None
+    # save_checkpoint writes the learner's state itself: the trainer's copy of it is left out, not written twice
+    save = (lambda t: save_checkpoint(checkpoint, t.learner, trainer={k: v for k, v in t.state_dict().items() if k != 'learner'})
+            if checkpoint else None)
     try: tr.run(log=log, progress=progress, every=cfg.eval_every, callback=save)
     finally: tr.close()
     return tr.result()

@@ -12,7 +12,7 @@ import torch.nn as nn
 
 from .learner import Settings, Learner, positive, positive_int, nonnegative_int, open_unit, flag, network, one_of
 from .nets import make_net, make_adam, member_generators, member_noise, twin_critic_seeds, twin_q, polyak_, count_params
-from .offline import OFFLINE_RULES, DEVICE_RULES, expectile_loss, train_learner
+from .offline import OFFLINE_RULES, DEVICE_RULES, iql_value_step, train_learner
 from .loop import Phase
 
 # %% auto 0
@@ -95,11 +95,11 @@ class SPARAgent(nn.Module):
 
     def decode(self, obs, z): return torch.tanh(self.decoder(torch.cat([obs, z], -1))) * self.max_action
 
-    def q_min(self, obs, act, target: bool = False): return twin_q(self.q_target if target else self.q, obs, act).min(1).values
+    def q_min(self, obs, act): return twin_q(self.q, obs, act).min(1).values
 
-    def act(self, obs, residual: bool = True):
+    def act(self, obs):
         base = self.base(obs)
-        return (base + self.residual_of(obs, base)).clamp(-self.max_action, self.max_action) if residual else base
+        return (base + self.residual_of(obs, base)).clamp(-self.max_action, self.max_action)
 
 # %% ../nbs/13_spar.ipynb 11
 class SPAR(Learner):
@@ -145,17 +145,10 @@ def bc_step(self, batch) -> dict:
     return dict(bc_loss=bc_loss.detach(), vae_recon=recon.detach(), vae_kl=kl.detach())
 
 def value_step(self, batch) -> dict:
-    "Stage 2: IQL's in-sample value: V to an expectile of the target Q at data actions, Q to r + gamma V(s')."
-    ag, cfg = self.ag, self.cfg
-    o, a, r, o2, d = batch
-    with torch.no_grad(): q_t, next_v = ag.q_min(o, a, target=True), ag.v(o2)[..., 0]
-    v_loss = expectile_loss(q_t - ag.v(o)[..., 0], cfg.expectile).mean(1).sum()
-    self.v_opt.zero_grad(set_to_none=True); v_loss.backward(); self.v_opt.step()
-    q = twin_q(ag.q, o, a)
-    q_loss = ((q - (r + cfg.gamma * (1 - d) * next_v)[:, None]) ** 2).mean(2).sum()
-    self.q_opt.zero_grad(set_to_none=True); q_loss.backward(); self.q_opt.step()
-    polyak_(ag.q, ag.q_target, cfg.tau)
-    return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach())
+    "Stage 2: IQL's in-sample value (`spanrl.offline.iql_value_step`): V to an expectile of the target Q, Q to r + gamma V(s')."
+    v_loss, q_loss, _ = iql_value_step(self.ag, self.v_opt, self.q_opt, batch, self.cfg.expectile, self.cfg.gamma)
+    polyak_(self.ag.q, self.ag.q_target, self.cfg.tau)
+    return dict(v_loss=v_loss, q_loss=q_loss)
 
 SPAR.bc_step, SPAR.value_step = bc_step, value_step
 
