@@ -28,7 +28,7 @@ class SPARConfig(Settings):
     rules = dict(OFFLINE_RULES, **DEVICE_RULES, bc_steps=positive_int, value_steps=positive_int, value_lr=positive,
                  residual_lr=positive, vae_lr=positive, expectile=open_unit, residual_bound=positive,
                  latent_dim=nonnegative_int, kl_weight=positive, candidates=positive_int, latent_clip=positive,
-                 candidate_source=one_of('local', 'prior'), latent_noise=positive,
+                 candidate_source=one_of('anchor', 'prior'), latent_noise=positive,
                  temperature=positive, improvement=one_of('lsi', 'gradient'), anchor=one_of('frozen', 'joint'),
                  td3bc_alpha=positive, normalize_reward=flag, vae=network)
     dataset: str = 'spanrl/hopper/medium-v0'
@@ -48,8 +48,8 @@ class SPARConfig(Settings):
     latent_dim: int = 0               # CVAE latent width; 0: twice the action dimension (BCQ's choice)
     kl_weight: float = 0.5            # BCQ's weight of the CVAE's KL term
     candidates: int = 10              # decoded residual candidates per state (BCQ samples 10)
-    candidate_source: str = 'local'   # 'local': latents around the current action's code; 'prior': from N(0, I) (ablation)
-    latent_noise: float = 0.5         # std of the local latents around that code: half the prior's, a step along the manifold
+    candidate_source: str = 'anchor'  # 'anchor': latents around the anchor's code; 'prior': from N(0, I) (ablation)
+    latent_noise: float = 0.5         # std of the latents around that code: half the prior's, a neighbourhood on the manifold
     latent_clip: float = 2.0          # latents are clipped here: decodes stay in the prior's bulk, on the data
     temperature: float = 2.0          # beta: softmax of advantages over their spread among a state's candidates (scale-free)
     improvement: str = 'lsi'          # 'lsi': Latent Self-Imitation; 'gradient': TD3+BC's value gradient (ablation)
@@ -154,26 +154,24 @@ SPAR.bc_step, SPAR.value_step = bc_step, value_step
 
 # %% ../nbs/13_spar.ipynb 14
 def lsi_target(self, o, base):
-    "Latent Self-Imitation's regression target: the advantage-weighted mean of decoded and current residual candidates."
+    """Latent Self-Imitation's regression target: the anchor's latent neighbourhood decoded into residual candidates,
+    weighted by advantage; the target is the weighted mean displacement less the unweighted one."""
     ag, cfg = self.ag, self.cfg
     E, B, A = base.shape
     K = cfg.candidates
-    current = ag.residual_of(o, base)[:, :, None]
+    mu, _ = ag.encode(o, base)                                  # the anchor's own code
     z = member_noise(self.gens, (B, K, ag.latent))
-    if cfg.candidate_source == 'local':   # around the current action's latent code: self-imitation moves along the data
-        mu, _ = ag.encode(o, (base + current[:, :, 0]).clamp(-ag.max_action, ag.max_action))
-        z = mu[:, :, None] + cfg.latent_noise * z
-    z = z.clamp(-cfg.latent_clip, cfg.latent_clip)
-    o_k = o[:, :, None].expand(E, B, K, o.shape[-1])
-    decoded = ag.decode(o_k.reshape(E, B * K, -1), z.reshape(E, B * K, -1)).reshape(E, B, K, A)
-    delta = torch.cat([current, (decoded - base[:, :, None]).clamp(-ag.bound, ag.bound)], 2)   # (E, B, K+1, A)
-    acts = (base[:, :, None] + delta).clamp(-ag.max_action, ag.max_action)
+    z = mu[:, :, None] + cfg.latent_noise * z if cfg.candidate_source == 'anchor' else z
+    z = torch.cat([mu[:, :, None], z.clamp(-cfg.latent_clip, cfg.latent_clip)], 2)    # candidate 0: the anchor itself
     o_k = o[:, :, None].expand(E, B, K + 1, o.shape[-1]).reshape(E, B * (K + 1), -1)
+    decoded = ag.decode(o_k, z.reshape(E, B * (K + 1), -1)).reshape(E, B, K + 1, A)
+    delta = (decoded - decoded[:, :, :1]).clamp(-ag.bound, ag.bound)   # displacements along the decoder, from the anchor
+    acts = (base[:, :, None] + delta).clamp(-ag.max_action, ag.max_action)
     q = ag.q_min(o_k, acts.reshape(E, B * (K + 1), A)).reshape(E, B, K + 1)
-    adv = q - ag.v(o)                                                                              # V: (E, B, 1)
-    spread = adv.std(-1).mean(1)[:, None, None]                 # per member: the typical spread among a state's candidates
+    adv = q - ag.v(o)                                                                  # V: (E, B, 1)
+    spread = adv.std(-1).mean(1)[:, None, None]     # per member: the typical spread among a state's candidates
     w = torch.softmax(cfg.temperature * adv / (spread + 1e-6), -1)
-    target = (w[..., None] * delta).sum(2)
+    target = ((w - 1 / (K + 1))[..., None] * delta).sum(2)   # uniform weights (a critic that ranks nothing) give 0
     return target, dict(max_weight=w.max(-1).values.mean(), target_gain=((w * q).sum(-1) - q[..., 0]).mean())
 
 def residual_step(self, batch) -> dict:
