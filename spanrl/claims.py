@@ -17,7 +17,8 @@ from .stats import iqm, fewer_steps_pct, compare_ci, relative_iqm_difference
 __all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'SUPPORT_MARGIN', 'CHECKS',
            'Claim', 'interval_verdict', 'check_sample_efficiency', 'check_success_rate', 'check_anytime',
            'check_robustness', 'comparable', 'worse', 'check_span_iql', 'check_kan_actor_params', 'check_kan_actor',
-           'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'all_claims', 'judge',
+           'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'check_spaars_offline',
+           'check_spaars_finetune', 'check_spaars_latent', 'gate_trend', 'check_spaars_gate', 'all_claims', 'judge',
            'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
@@ -203,11 +204,58 @@ def check_spar_support(df):
             if r['held'] is True and ds > (1 - SUPPORT_MARGIN) * do: r['held'] = INCONCLUSIVE
             yield dict(r, context=f"vs {name}, {len(d)} dataset(s); median distance {ds:.3f} vs {do:.3f} ({ds / do - 1:+.0%})")
 
+def _spaars(df, value: str = 'scores'):
+    """SPAARS-reproduction records as a (dataset x method) table of per-seed arrays: final scores, or (`offline`) the
+    score at the end of the offline phase."""
+    df = _offline(df, ('method',))
+    df = df.assign(offline=df.metrics.map(lambda m: np.asarray(m['offline_score'], float)))
+    return df.pivot_table(index='dataset', columns='method', values=value, aggfunc='first')
+
+def check_spaars_offline(df):
+    "SPAARS's final score against offline IQL's (the IQL fine-tuning run's score at the end of its offline phase)."
+    t, off = _spaars(df), _spaars(df, 'offline')
+    if 'spaars' in t.columns and 'iql-finetune' in off.columns:
+        d = pd.concat([t.spaars, off['iql-finetune']], axis=1, keys=['s', 'o']).dropna()
+        if len(d): yield better(list(d.s), list(d.o), 'SPAARS vs offline IQL')
+
+def check_spaars_finetune(df):
+    "SPAARS against IQL fine-tuned online with the same budget: at least comparable (IQM at most 10% below)."
+    t = _spaars(df)
+    if {'spaars', 'iql-finetune'} <= set(t.columns) and len(d := t[['spaars', 'iql-finetune']].dropna()):
+        yield comparable(list(d.spaars), list(d['iql-finetune']), 'SPAARS vs IQL fine-tuned')
+
+def check_spaars_latent(df):
+    "SPAARS against its latent-only ablation (never hands over): the exploitation gap."
+    t = _spaars(df)
+    if {'spaars', 'latent-only'} <= set(t.columns) and len(d := t[['spaars', 'latent-only']].dropna()):
+        yield better(list(d.spaars), list(d['latent-only']), 'SPAARS vs latent-only')
+
+def gate_trend(windows) -> list:
+    """Per seed that handed over: the gate's firing rate over the last third of its windows after the hand-over minus
+    over the first third (None for a seed that never handed over or had fewer than 3 windows after it)."""
+    out = []
+    for e in range(len(windows[0]['gate_fire']) if windows else 0):
+        after = [w['gate_fire'][e] for w in windows if w['handed'][e]]
+        k = len(after) // 3
+        out.append(None if k == 0 else float(np.mean(after[-k:]) - np.mean(after[:k])))
+    return out
+
+def check_spaars_gate(df):
+    "The gate fires more as training goes on: held if the firing rate rose on every seed that handed over, not held if it fell on every one."
+    df = _offline(df, ('method',))
+    trends = [d for _, r in df[df.method == 'spaars'].iterrows() for d in gate_trend(r.curves.get('windows', [])) if d is not None]
+    if trends:
+        held = True if all(d > 0 for d in trends) else (False if all(d < 0 for d in trends) else INCONCLUSIVE)
+        yield dict(context=f"{len(trends)} seed(s) that handed over", held=held,
+                   ours=f"firing rate, last third minus first third after the hand-over: {', '.join(f'{d:+.2f}' for d in trends)}")
+
 CHECKS: dict[str, Callable] = dict(
     sample_efficiency=check_sample_efficiency, success_rate=check_success_rate, anytime=check_anytime,
     robustness=check_robustness, span_iql=check_span_iql, kan_actor_params=check_kan_actor_params, kan_actor=check_kan_actor,
     kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time,
-    spar_bc=check_spar_bc, spar_best=check_spar_best, spar_support=check_spar_support)
+    spar_bc=check_spar_bc, spar_best=check_spar_best, spar_support=check_spar_support,
+    spaars_offline=check_spaars_offline, spaars_finetune=check_spaars_finetune, spaars_latent=check_spaars_latent,
+    spaars_gate=check_spaars_gate)
 
 # %% ../nbs/91_claims.ipynb 9
 def all_claims() -> list[Claim]:

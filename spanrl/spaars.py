@@ -123,7 +123,8 @@ class SPAARS(Learner):
         self.handed = torch.full((E,), cfg.switch == 'raw', dtype=torch.bool, device=dev)  # per member: gate active
         self.switch_step = [None] * E                      # online step at which each member handed over
         self.online_t, self.window_n = 0, 0
-        self.window_sum = torch.zeros(E, device=dev)
+        self.window_sum = torch.zeros(3, E, device=dev)           # novelty, gate firing, raw advantage
+        self.window_log = []                               # per window: step and each member's means
         self.previous = torch.full((E,), float('nan'), device=dev)
         self.visited, self.gate_log = None, None
 
@@ -185,17 +186,21 @@ def _rnd_step(self, states) -> torch.Tensor:
     self.rnd_opt.zero_grad(set_to_none=True); novelty.sum().backward(); self.rnd_opt.step()
     return novelty.detach()
 
-def _track_plateau(self, novelty):
-    "Add one online step's novelty to the window; at a window's end, hand over the members whose novelty has plateaued."
+def _track_plateau(self, novelty, fire, advantage):
+    """Add one online step's novelty (and the gate's firing and raw-over-latent advantage) to the window; at a window's
+    end, log the window's means per member and hand over the members whose novelty has plateaued."""
     cfg = self.cfg
-    self.online_t += 1; self.window_n += 1; self.window_sum += novelty
+    self.online_t += 1; self.window_n += 1
+    self.window_sum += torch.stack([novelty, fire, advantage])
     if self.window_n < cfg.plateau_window: return
-    current = self.window_sum / self.window_n
+    current, fire_rate, adv = (self.window_sum / self.window_n).unbind(0)
+    self.window_log.append(dict(step=self.online_t, novelty=current.tolist(), gate_fire=fire_rate.tolist(),
+                                raw_advantage=adv.tolist(), handed=self.handed.tolist()))
     if cfg.switch == 'plateau' and self.online_t >= cfg.min_latent_steps:
         new = rnd_plateau(self.previous, current, cfg.plateau_tol) & ~self.handed
         for e in torch.nonzero(new).flatten().tolist(): self.switch_step[e] = self.online_t
         self.handed |= new
-    self.previous, self.window_sum, self.window_n = current, torch.zeros_like(current), 0
+    self.previous, self.window_sum, self.window_n = current, torch.zeros_like(self.window_sum), 0
 
 def spaars_update(self, batch) -> dict:
     "One update: the critic, the CVAE (offline), both policies, RND; online, the plateau rule."
@@ -209,8 +214,8 @@ def spaars_update(self, batch) -> dict:
     out.update(_policy_steps(self, o, a))
     if online and self.visited is not None:
         novelty = _rnd_step(self, self.visited)
-        _track_plateau(self, novelty)
         fire, adv = self.gate_log
+        _track_plateau(self, novelty, fire, adv)
         out.update(novelty=novelty, gate_fire=fire, raw_advantage=adv, handed=self.handed.float())
     elif not online: out.update(novelty=_rnd_step(self, o))
     return out
@@ -218,11 +223,12 @@ def spaars_update(self, batch) -> dict:
 # %% ../nbs/14_spaars.ipynb 16
 def _extra_state(self) -> dict:
     return dict(handed=self.handed, switch_step=self.switch_step, online_t=self.online_t, window_n=self.window_n,
-                window_sum=self.window_sum, previous=self.previous)
+                window_sum=self.window_sum, previous=self.previous, window_log=self.window_log)
 
 def _load_extra_state(self, s: dict):
     self.handed, self.switch_step, self.online_t = s['handed'].to(self.device), list(s['switch_step']), s['online_t']
     self.window_n, self.window_sum, self.previous = s['window_n'], s['window_sum'].to(self.device), s['previous'].to(self.device)
+    self.window_log = list(s['window_log'])
 
 SPAARS.extra_state, SPAARS.load_extra_state = _extra_state, _load_extra_state
 
@@ -235,4 +241,5 @@ def train_spaars(cfg: SPAARSConfig, seeds, log=None, progress: bool = True, chec
     "SPAARS on `cfg.dataset`: `cfg.steps` offline updates, then `cfg.online_steps` online steps; one member per seed."
     out = train_learner(SPAARS, cfg, seeds, 'spaars', cfg.normalize_reward, cfg.online_steps, log=log, progress=progress,
                         checkpoint=checkpoint)
-    return dict(out, params=spaars_params(out['learner'].ag), switch_step=out['learner'].switch_step)
+    learner = out['learner']
+    return dict(out, params=spaars_params(learner.ag), switch_step=learner.switch_step, windows=learner.window_log)
