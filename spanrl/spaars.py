@@ -145,8 +145,8 @@ class SPAARS(Learner):
                 a_raw = (a_raw + cfg.raw_noise * ag.max_action * member_noise(self.gens, a_raw.shape[1:])).clamp(-ag.max_action, ag.max_action)
             if cfg.switch == 'raw': fire, adv = torch.ones(a_raw.shape[:-1], dtype=torch.bool, device=obs.device), None
             else:
-                adv = ag.q_min(obs, a_raw) - ag.q_min(obs, a_lat)
-                fire = advantage_gate(ag.q_min(obs, a_raw), ag.q_min(obs, a_lat), self.handed, cfg.gate_margin)
+                q_raw, q_lat = ag.q_min(obs, a_raw), ag.q_min(obs, a_lat)
+                adv, fire = q_raw - q_lat, advantage_gate(q_raw, q_lat, self.handed, cfg.gate_margin)
             if not deterministic:
                 self.visited = obs
                 self.gate_log = (fire.float().mean(1), adv.mean(1) if adv is not None else torch.zeros_like(fire[:, 0], dtype=torch.float))
