@@ -75,3 +75,19 @@ def test_spar_graph_replay_equals_eager(variant):
             for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4, msg=f'{phase} {k} at step {i}')
         assert steps[1].graph is not None, f"the {phase} update was never captured"
     for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
+
+def test_spaars_offline_graph_replay_equals_eager():
+    "SPAARS's offline pre-training update replayed as a CUDA graph computes what it computes eagerly."
+    from spanrl.spaars import SPAARS, SPAARSConfig
+    from spanrl.loop import Phase
+    data = _data()
+    cfg = SPAARSConfig(batch_size=64, actor=NETS['mlp'], critic=NETS['mlp'], vae=NETS['mlp'], rnd=NETS['mlp'], rnd_dim=8, device='cuda')
+    eager, graphed = SPAARS(cfg, 11, 3, 1.0, [0, 1]), SPAARS(cfg, 11, 3, 1.0, [0, 1])
+    graphed.ag.load_state_dict(eager.ag.state_dict())
+    for l in (eager, graphed): l.begin_phase(Phase('offline', 16, 16))
+    steps = [update_fn(l, data, torch.ones((), dtype=torch.bool, device='cuda'), graph=g) for l, g in ((eager, False), (graphed, True))]
+    for i in range(12):
+        a, b = (s() for s in steps)
+        for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4, msg=f'{k} at step {i}')
+    assert steps[1].graph is not None, "the update was never captured"
+    for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
