@@ -15,6 +15,7 @@ from .learner import (Settings, Learner, positive, positive_int, nonnegative, no
                             network, one_of)
 from .nets import make_net, make_adam, member_generators, member_noise, twin_critic_seeds, twin_q, polyak_, count_params
 from .offline import OFFLINE_RULES, DEVICE_RULES, iql_value_step, train_learner
+from .cvae import ActionCVAE, net_spec
 
 # %% auto 0
 __all__ = ['SPAARSConfig', 'advantage_gate', 'rnd_plateau', 'SPAARSAgent', 'SPAARS', 'spaars_update', 'spaars_params',
@@ -74,18 +75,14 @@ def rnd_plateau(previous: torch.Tensor, current: torch.Tensor, tol: float) -> to
     return torch.isfinite(previous) & (previous - current < tol * previous)
 
 # %% ../nbs/14_spaars.ipynb 12
-def _split(spec: dict) -> tuple[str, dict]:
-    s = dict(spec); return s.pop('arch'), s
-
 class SPAARSAgent(nn.Module):
     "CVAE, latent and raw policies, twin Q with targets, V, RND target and predictor; E members."
     def __init__(self, obs_dim: int, act_dim: int, max_action: float, cfg: SPAARSConfig, seeds):
         super().__init__()
         self.max_action, self.latent_max = max_action, cfg.latent_max
         self.latent = cfg.latent_dim or math.ceil(act_dim / 2)
-        (a, ao), (c, co), (v, vo), (r, ro) = _split(cfg.actor), _split(cfg.critic), _split(cfg.vae), _split(cfg.rnd)
-        self.encoder = make_net(v, obs_dim + act_dim, 2 * self.latent, seeds=[s + 32_452_843 for s in seeds], **vo)
-        self.decoder = make_net(v, obs_dim + self.latent, act_dim, seeds=[s + 49_979_687 for s in seeds], **vo)
+        (a, ao), (c, co), (r, ro) = net_spec(cfg.actor), net_spec(cfg.critic), net_spec(cfg.rnd)
+        self.vae = ActionCVAE(obs_dim, act_dim, self.latent, max_action, cfg.vae, seeds)   # spanrl.cvae
         self.latent_pi = make_net(a, obs_dim, self.latent, seeds=seeds, **ao)
         self.raw_pi = make_net(a, obs_dim, act_dim, seeds=[s + 7_919 for s in seeds], **ao)
         self.q = make_net(c, obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **co)
@@ -94,11 +91,7 @@ class SPAARSAgent(nn.Module):
         self.rnd_target = make_net(r, obs_dim, cfg.rnd_dim, seeds=[s + 86_028_121 for s in seeds], **ro).requires_grad_(False)
         self.rnd = make_net(r, obs_dim, cfg.rnd_dim, seeds=[s + 104_395_301 for s in seeds], **ro)
 
-    def encode(self, obs, act):
-        mu, log_std = self.encoder(torch.cat([obs, act / self.max_action], -1)).chunk(2, -1)
-        return mu, log_std.clamp(-4, 15)               # BCQ's clamp
-
-    def decode(self, obs, z): return torch.tanh(self.decoder(torch.cat([obs, z], -1))) * self.max_action
+    def decode(self, obs, z): return self.vae.decode(obs, z)
     def latent_of(self, obs): return self.latent_max * torch.tanh(self.latent_pi(obs))
     def raw_act(self, obs): return torch.tanh(self.raw_pi(obs)) * self.max_action
     def q_min(self, obs, act): return twin_q(self.q, obs, act).min(1).values
@@ -112,7 +105,7 @@ class SPAARS(Learner):
         super().__init__(cfg, seeds)
         dev, ag = self.device, SPAARSAgent(obs_dim, act_dim, max_action, cfg, self.seeds).to(self.device)
         self.ag = ag
-        self.vae_opt = make_adam([*ag.encoder.parameters(), *ag.decoder.parameters()], cfg.vae_lr, dev)
+        self.vae_opt = make_adam(ag.vae.parameters(), cfg.vae_lr, dev)
         self.latent_opt = make_adam(ag.latent_pi.parameters(), cfg.actor_lr, dev)
         self.raw_opt = make_adam(ag.raw_pi.parameters(), cfg.actor_lr, dev)
         self.q_opt = make_adam(ag.q.parameters(), cfg.critic_lr, dev)
@@ -158,11 +151,7 @@ class SPAARS(Learner):
 # %% ../nbs/14_spaars.ipynb 15
 def _vae_step(self, o, a) -> dict:
     "The CVAE's reconstruction + KL step (BCQ's form), offline only."
-    ag = self.ag
-    mu, log_std = ag.encode(o, a)
-    z = mu + log_std.exp() * member_noise(self.gens, mu.shape[1:])
-    recon = ((ag.decode(o, z) - a) ** 2).mean(-1).mean(1).sum()
-    kl = (-0.5 * (1 + 2 * log_std - mu ** 2 - (2 * log_std).exp())).mean(-1).mean(1).sum()
+    recon, kl = self.ag.vae.loss(o, a, self.gens)
     self.vae_opt.zero_grad(set_to_none=True); (recon + self.cfg.kl_weight * kl).backward(); self.vae_opt.step()
     return dict(vae_recon=recon.detach(), vae_kl=kl.detach())
 
@@ -177,7 +166,7 @@ def _policy_steps(self, o, a) -> dict:
     bc = ((pi - a) ** 2).mean((1, 2))
     raw_loss = (bc - self.handed.float() * lam * q1.mean(1)).sum()
     self.raw_opt.zero_grad(set_to_none=True); raw_loss.backward(); self.raw_opt.step()
-    for net in (ag.q, ag.decoder): net.zero_grad(set_to_none=True)   # only the policies learn from these losses
+    for net in (ag.q, ag.vae): net.zero_grad(set_to_none=True)   # only the policies learn from these losses
     return dict(latent_loss=latent_loss.detach(), raw_bc=bc.sum().detach())
 
 def _rnd_step(self, states) -> torch.Tensor:
@@ -235,7 +224,7 @@ SPAARS.extra_state, SPAARS.load_extra_state = _extra_state, _load_extra_state
 def spaars_params(ag: SPAARSAgent) -> dict:
     "Parameters per member of each network."
     return dict(latent_policy=count_params(ag.latent_pi), raw_policy=count_params(ag.raw_pi), critic=count_params(ag.q),
-                value=count_params(ag.v), vae=count_params(ag.encoder) + count_params(ag.decoder), rnd=count_params(ag.rnd))
+                value=count_params(ag.v), vae=count_params(ag.vae.encoder) + count_params(ag.vae.decoder), rnd=count_params(ag.rnd))
 
 def train_spaars(cfg: SPAARSConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "SPAARS on `cfg.dataset`: `cfg.steps` offline updates, then `cfg.online_steps` online steps; one member per seed."
