@@ -18,6 +18,20 @@ SPAR = [  # (method, seed scores, seed support distances)
     ('spar', [80.0, 82.0], [0.10, 0.12]), ('bc', [30.0, 32.0], [0.05, 0.05]), ('td3bc', [60.0, 64.0], [0.30, 0.32]),
     ('iql', [70.0, 72.0], [0.20, 0.20]), ('cql', [50.0, 52.0], [0.08, 0.09])]
 
+SPAARS = [  # (method, offline-end scores, final scores, hand-over step per seed)
+    ('spaars', [40.0, 42.0], [90.0, 94.0], [2_000, 3_000]), ('iql-finetune', [50.0, 52.0], [70.0, 72.0], [None, None]),
+    ('latent-only', [40.0, 42.0], [60.0, 62.0], [None, None]), ('raw-only', [30.0, 32.0], [20.0, 22.0], [None, None])]
+
+def _spaars_record(method, offline, final, switch):
+    curve = [(5_000, [0.0, 0.0], [10.0, 12.0]), (10_000, [0.0, 0.0], offline), (12_500, [0.0, 0.0], offline), (15_000, [0.0, 0.0], final)]
+    windows = [dict(step=k * 1_000, novelty=[1.0 / k] * 2, gate_fire=[0.1 * k, 0.05 * k], raw_advantage=[0.2 * k] * 2,
+                    handed=[k * 1_000 >= switch[0], k * 1_000 >= switch[1]]) for k in range(1, 6)] if method == 'spaars' else []
+    gain = [f - o for f, o in zip(final, offline)]
+    return make_record('spaars', f'hopper-medium-{method}', 'quick', dict(env='hopper', kind='medium', method=method),
+                       dict(final_score=final, offline_score=offline, online_gain=gain, switch_step=switch,
+                            offline_updates=10_000, online_steps=5_000), seeds=[0, 1], params={}, paper='SPAARS',
+                       curves=dict(eval=curve, windows=windows))
+
 @pytest.fixture(scope='module')
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp('tables')
@@ -38,6 +52,7 @@ def rendered(tmp_path_factory):
         write_record(report.results_dir(out, 'quick', 'spar'), make_record(
             'spar', f'hopper-medium-replay-{method}', 'quick', dict(env='hopper', kind='medium-replay', method=method),
             dict(final_score=scores, support_distance=support, updates=16_000), seeds=[0, 1], params={}, paper='SPAR'))
+    for row in SPAARS: write_record(report.results_dir(out, 'quick', 'spaars'), _spaars_record(*row))
     nb = report.execute_notebook(report.repro_dir() / 'report.ipynb', out / 'report.ipynb',
                                  dict(runs_dir=str(out / 'runs'), scale='quick', seed=0))
     return report.render_html(nb, out / 'index.html').read_text()
@@ -63,8 +78,16 @@ def test_sections_plot_the_logged_losses_or_say_there_are_none(rendered):
     assert 'These runs predate loss logging' in offline
 
 def test_spar_table_shows_scores_support_and_the_papers_number(rendered):
-    spar = rendered[rendered.index('SPAR: frozen BC plus a residual, against'):rendered.index('Claims ledger')]
+    spar = rendered[rendered.index('SPAR: frozen BC plus a residual, against'):rendered.index('SPAARS: latent exploration')]
     cells = re.findall(r'<td[^>]*>([^<]*)</td>', spar)
     for text in ('81.0 +- 1.0 (0.110)', '31.0 +- 1.0 (0.050)', '62.0 +- 2.0 (0.310)', '101.9'): assert text in cells, text
     assert 'P(better) 1.00 [1.00, 1.00]' in spar            # SPAR above its anchor, as the ledger row says
     assert 'pen-human' in spar and 'human demonstrations' in spar and '76.7' in spar   # the rows not run say why
+
+def test_spaars_table_shows_offline_and_final_scores_hand_over_and_the_papers_number(rendered):
+    sec = rendered[rendered.index('SPAARS: latent exploration'):rendered.index('Claims ledger')]
+    cells = re.findall(r'<td[^>]*>([^<]*)</td>', sec)
+    for text in ('41.0', '92.0 +- 2.0', '+51.0', '2,000, 3,000', 'never, never', '51.0', '71.0 +- 1.0', '92.7', '10,000 + 5,000'):
+        assert text in cells, text
+    assert 'SPAARS vs offline IQL: P(better) 1.00 [1.00, 1.00]' in sec      # the ledger row, from the same records
+    assert sec.count('<img') == 2                      # the score curves and the gate plot (the records log no losses)
