@@ -18,8 +18,7 @@ __all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'S
            'Claim', 'interval_verdict', 'check_sample_efficiency', 'check_success_rate', 'check_anytime',
            'check_robustness', 'comparable', 'worse', 'check_span_iql', 'check_kan_actor_params', 'check_kan_actor',
            'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'check_spaars_offline',
-           'check_spaars_finetune', 'check_spaars_latent', 'gate_trend', 'check_spaars_gate', 'all_claims', 'judge',
-           'evaluate_claims']
+           'gate_trend', 'check_spaars_gate', 'all_claims', 'judge', 'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -218,17 +217,13 @@ def check_spaars_offline(df):
         d = pd.concat([t.spaars, off['iql-finetune']], axis=1, keys=['s', 'o']).dropna()
         if len(d): yield better(list(d.s), list(d.o), 'SPAARS vs offline IQL')
 
-def check_spaars_finetune(df):
-    "SPAARS against IQL fine-tuned online with the same budget: at least comparable (IQM at most 10% below)."
-    t = _spaars(df)
-    if {'spaars', 'iql-finetune'} <= set(t.columns) and len(d := t[['spaars', 'iql-finetune']].dropna()):
-        yield comparable(list(d.spaars), list(d['iql-finetune']), 'SPAARS vs IQL fine-tuned')
-
-def check_spaars_latent(df):
-    "SPAARS against its latent-only ablation (never hands over): the exploitation gap."
-    t = _spaars(df)
-    if {'spaars', 'latent-only'} <= set(t.columns) and len(d := t[['spaars', 'latent-only']].dropna()):
-        yield better(list(d.spaars), list(d['latent-only']), 'SPAARS vs latent-only')
+def _spaars_vs(other: str, judge, what: str):
+    "A check of SPAARS's final scores against method `other`'s by `judge` (`better`, or `comparable`: IQM at most 10% below)."
+    def check(df):
+        t = _spaars(df)
+        if {'spaars', other} <= set(t.columns) and len(d := t[['spaars', other]].dropna()):
+            yield judge(list(d.spaars), list(d[other]), f'SPAARS vs {what}')
+    return check
 
 def gate_trend(windows) -> list:
     """Per seed that handed over: the gate's firing rate over the last third of its windows after the hand-over minus
@@ -254,7 +249,8 @@ CHECKS: dict[str, Callable] = dict(
     robustness=check_robustness, span_iql=check_span_iql, kan_actor_params=check_kan_actor_params, kan_actor=check_kan_actor,
     kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time,
     spar_bc=check_spar_bc, spar_best=check_spar_best, spar_support=check_spar_support,
-    spaars_offline=check_spaars_offline, spaars_finetune=check_spaars_finetune, spaars_latent=check_spaars_latent,
+    spaars_offline=check_spaars_offline, spaars_finetune=_spaars_vs('iql-finetune', comparable, 'IQL fine-tuned'),
+    spaars_latent=_spaars_vs('latent-only', better, 'latent-only'),  # the exploitation gap
     spaars_gate=check_spaars_gate)
 
 # %% ../nbs/91_claims.ipynb 9

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from .stats import bootstrap_ci
 
 # %% auto 0
-__all__ = ['seed_scores', 'seeds_per_cell', 'iqm_row', 'score_bars', 'loss_curves', 'run_summary', 'eval_curves']
+__all__ = ['seed_scores', 'seeds_per_cell', 'iqm_row', 'score_bars', 'loss_curves', 'iqm_band', 'run_summary', 'eval_curves']
 
 # %% ../nbs/92_figures.ipynb 6
 def seed_scores(df: pd.DataFrame) -> pd.Series:
@@ -64,7 +64,14 @@ def loss_curves(df: pd.DataFrame, group: pd.Series, title: str, scale: str, max_
     fig.suptitle(f'{title} (scale {scale}; median over datasets)', fontsize=10); fig.tight_layout()
     return fig
 
-# %% ../nbs/92_figures.ipynb 12
+def iqm_band(ax, xs, values, color, label: str, alpha: float = 0.2):
+    """An evaluation curve on `ax`: at each x the IQM over seeds of `values` (one row of per-seed numbers per x) with
+    its 95% bootstrap band (a single seed is drawn as its line, without a band)."""
+    cis = [bootstrap_ci(np.asarray(v, float)[:, None]) if len(v) > 1 else (v[0], v[0], v[0]) for v in values]
+    ax.plot(xs, [c[0] for c in cis], color=color, label=label)
+    ax.fill_between(xs, [c[1] for c in cis], [c[2] for c in cis], color=color, alpha=alpha)
+
+# %% ../nbs/92_figures.ipynb 13
 def _final(m: dict):
     "A record's final per-seed numbers and what they are: D4RL score where it has one, else the return."
     for key, what in (('final_score', 'score'), ('final_return', 'return'), ('final', 'return')):

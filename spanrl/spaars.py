@@ -118,7 +118,6 @@ class SPAARS(Learner):
         self.online_t, self.window_n = 0, 0
         self.window_sum = torch.zeros(3, E, device=dev)           # novelty, gate firing, raw advantage
         self.window_log = []                               # per window: step and each member's means
-        self.previous = torch.full((E,), float('nan'), device=dev)
         self.visited, self.gate_log = None, None
 
     def begin_phase(self, phase):
@@ -185,11 +184,12 @@ def _track_plateau(self, novelty, fire, advantage):
     current, fire_rate, adv = (self.window_sum / self.window_n).unbind(0)
     self.window_log.append(dict(step=self.online_t, novelty=current.tolist(), gate_fire=fire_rate.tolist(),
                                 raw_advantage=adv.tolist(), handed=self.handed.tolist()))
+    previous = self.window_log[-2]['novelty'] if len(self.window_log) > 1 else [float('nan')] * len(current)
     if cfg.switch == 'plateau' and self.online_t >= cfg.min_latent_steps:
-        new = rnd_plateau(self.previous, current, cfg.plateau_tol) & ~self.handed
+        new = rnd_plateau(torch.tensor(previous, device=current.device), current, cfg.plateau_tol) & ~self.handed
         for e in torch.nonzero(new).flatten().tolist(): self.switch_step[e] = self.online_t
         self.handed |= new
-    self.previous, self.window_sum, self.window_n = current, torch.zeros_like(self.window_sum), 0
+    self.window_sum, self.window_n = torch.zeros_like(self.window_sum), 0
 
 def spaars_update(self, batch) -> dict:
     "One update: the critic, the CVAE (offline), both policies, RND; online, the plateau rule."
@@ -212,11 +212,11 @@ def spaars_update(self, batch) -> dict:
 # %% ../nbs/14_spaars.ipynb 16
 def _extra_state(self) -> dict:
     return dict(handed=self.handed, switch_step=self.switch_step, online_t=self.online_t, window_n=self.window_n,
-                window_sum=self.window_sum, previous=self.previous, window_log=self.window_log)
+                window_sum=self.window_sum, window_log=self.window_log)
 
 def _load_extra_state(self, s: dict):
     self.handed, self.switch_step, self.online_t = s['handed'].to(self.device), list(s['switch_step']), s['online_t']
-    self.window_n, self.window_sum, self.previous = s['window_n'], s['window_sum'].to(self.device), s['previous'].to(self.device)
+    self.window_n, self.window_sum = s['window_n'], s['window_sum'].to(self.device)
     self.window_log = list(s['window_log'])
 
 SPAARS.extra_state, SPAARS.load_extra_state = _extra_state, _load_extra_state
