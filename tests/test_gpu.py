@@ -1,14 +1,12 @@
 """The GPU path of the offline learners: CUDA-graph replay computes what eager updates compute, a GPU run trains and
 evaluates, and a NaN loss is still caught when finiteness is checked on the device. Skipped where torch sees no GPU
 (CI); run on a lent GPU with `python -m pytest tests/test_gpu.py`."""
-import copy
 import pytest
 import torch
 
 from spanrl.data import Transitions, minari_root
 from spanrl.offline import IQL, IQLConfig, update_fn, train_iql, train_offline, prepare_data
 from spanrl.cql import CQL, CQLConfig
-from spanrl.envs import env_info
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 NETS = dict(mlp=dict(arch='mlp', hidden=[64, 64]), span=dict(arch='span', nmodes=4, nelems=4, degree=2),
@@ -22,6 +20,20 @@ def _data(n=4000, obs=11, act=3, seed=0):
                 truncations=torch.zeros(T, dtype=torch.bool).numpy()) for _ in range(n // T)]
     return Transitions(eps, normalize=True).to('cuda')
 
+def _assert_replay_matches(eager, graphed, data, n: int, label: str = '', poison_at: int | None = None):
+    "`n` updates of `eager` (eager) and `graphed` (CUDA graph) give equal losses; `poison_at`: NaN-fill freed memory there."
+    ok = torch.ones((), dtype=torch.bool, device='cuda')
+    steps = [update_fn(l, data, ok, graph=g) for l, g in ((eager, False), (graphed, True))]
+    for i in range(n):
+        if i == poison_at:  # the graph must own every buffer it reads: recycle freed memory and poison it with NaN
+            torch.cuda.empty_cache(); junk = torch.full((1 << 26,), float('nan'), device='cuda'); del junk
+        a, b = (s() for s in steps)
+        for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4, msg=f'{label} {k} at step {i}'.strip())
+    assert steps[1].graph is not None, f"the {label or 'offline'} update was never captured"
+
+def _assert_same_parameters(eager, graphed):
+    for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
+
 @pytest.mark.parametrize('algo', ['iql', 'cql'])
 @pytest.mark.parametrize('arch', list(NETS))
 def test_graph_replay_equals_eager(algo, arch):
@@ -30,14 +42,8 @@ def test_graph_replay_equals_eager(algo, arch):
     cfg = Cfg(steps=1000, batch_size=64, actor=NETS[arch], critic=NETS[arch], device='cuda')
     eager, graphed = Learner(cfg, 11, 3, 1.0, [0, 1, 2]), Learner(cfg, 11, 3, 1.0, [0, 1, 2])
     graphed.ag.load_state_dict(eager.ag.state_dict())
-    steps = [update_fn(l, data, torch.ones((), dtype=torch.bool, device='cuda'), graph=g) for l, g in ((eager, False), (graphed, True))]
-    for i in range(16):
-        if i == 8:  # the graph must own every buffer it reads: recycle freed memory and poison it with NaN
-            torch.cuda.empty_cache(); junk = torch.full((1 << 26,), float('nan'), device='cuda'); del junk
-        a, b = (s() for s in steps)
-        for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4)
-    assert steps[1].graph is not None, "the update was never captured"
-    for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
+    _assert_replay_matches(eager, graphed, data, 16, poison_at=8)
+    _assert_same_parameters(eager, graphed)
 
 def test_gpu_run_trains_and_evaluates(tmp_path):
     with minari_root(tmp_path):
@@ -69,12 +75,8 @@ def test_spar_graph_replay_equals_eager(variant):
         for l in (eager, graphed): l.ag.gate.fill_(0.5)
     for phase in ('bc', 'value', 'residual'):
         for l in (eager, graphed): l.begin_phase(Phase(phase, 16, 16))
-        steps = [update_fn(l, data, torch.ones((), dtype=torch.bool, device='cuda'), graph=g) for l, g in ((eager, False), (graphed, True))]
-        for i in range(12):
-            a, b = (s() for s in steps)
-            for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4, msg=f'{phase} {k} at step {i}')
-        assert steps[1].graph is not None, f"the {phase} update was never captured"
-    for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
+        _assert_replay_matches(eager, graphed, data, 12, phase)
+    _assert_same_parameters(eager, graphed)
 
 def test_spaars_offline_graph_replay_equals_eager():
     "SPAARS's offline pre-training update replayed as a CUDA graph computes what it computes eagerly."
@@ -85,9 +87,5 @@ def test_spaars_offline_graph_replay_equals_eager():
     eager, graphed = SPAARS(cfg, 11, 3, 1.0, [0, 1]), SPAARS(cfg, 11, 3, 1.0, [0, 1])
     graphed.ag.load_state_dict(eager.ag.state_dict())
     for l in (eager, graphed): l.begin_phase(Phase('offline', 16, 16))
-    steps = [update_fn(l, data, torch.ones((), dtype=torch.bool, device='cuda'), graph=g) for l, g in ((eager, False), (graphed, True))]
-    for i in range(12):
-        a, b = (s() for s in steps)
-        for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4, msg=f'{k} at step {i}')
-    assert steps[1].graph is not None, "the update was never captured"
-    for p, q in zip(eager.ag.parameters(), graphed.ag.parameters()): torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5)
+    _assert_replay_matches(eager, graphed, data, 12, 'offline')
+    _assert_same_parameters(eager, graphed)
