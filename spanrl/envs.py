@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import importlib
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -24,13 +25,15 @@ class EnvInfo:
     env_id: str
     obs_dim: int
     discrete: bool
-    act_dim: int              # number of actions (discrete) or action dimensions (continuous)
+    act_dim: int              # number of actions (discrete), action dimensions (continuous, or factored)
     act_low: np.ndarray | None
     act_high: np.ndarray | None
     max_episode_steps: int | None
+    act_bins: tuple | None = None   # factored discrete actions (MultiDiscrete): values per dimension; None otherwise
 
 def check_env_id(env_id: str) -> str:
     "`env_id` if gymnasium knows it, else one error naming the closest registered ids."
+    if env_id.startswith('spanrl/dmc-'): importlib.import_module('spanrl.dmc')   # registers the DM Control ids (lazily: dm_control is slow to import)
     if env_id in gym.registry: return env_id
     close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -47,6 +50,9 @@ def env_info(env_id: str) -> EnvInfo:
             raise ValueError(f"{env_id}: spanrl agents take flat vector observations, got {obs}")
         if isinstance(act, gym.spaces.Discrete):
             return EnvInfo(env_id, obs.shape[0], True, int(act.n), None, None, env.spec.max_episode_steps)
+        if isinstance(act, gym.spaces.MultiDiscrete) and act.nvec.ndim == 1:   # one index per action dimension
+            return EnvInfo(env_id, obs.shape[0], True, len(act.nvec), None, None, env.spec.max_episode_steps,
+                           tuple(int(b) for b in act.nvec))
         if isinstance(act, gym.spaces.Box) and len(act.shape) == 1:
             return EnvInfo(env_id, obs.shape[0], False, act.shape[0], act.low.astype(np.float32),
                            act.high.astype(np.float32), env.spec.max_episode_steps)

@@ -408,11 +408,15 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     return body.strip() + '\n'
 
 # %% ../nbs/90_report.ipynb 24
-def forge_command(action: str, target: str, steps: int, threads: int | None = None):
-    "The forge from the shell: `train` (resumes), `select` (writes recipe.json), `pin` (checksums.json), `build` (an id)."
+def forge_command(action: str, target: str, steps: int, threads: int | None = None, run_dir: str | None = None):
+    """The forge from the shell: `train` (resumes; a DM Control target trains DecQN, `nbs/09b_forge_dmc`), `select`
+    (writes recipe.json), `pin` (checksums.json), `build` (an id)."""
     from spanrl import forge
     if threads: torch.set_num_threads(threads)
-    if action == 'train': forge.train_behaviour(target, total_steps=steps)
+    if action == 'train' and target.startswith('dmc-'):
+        from spanrl.forge_dmc import train_behaviour_dmc
+        train_behaviour_dmc(target, total_steps=steps, run_dir=run_dir)
+    elif action == 'train': forge.train_behaviour(target, total_steps=steps)
     elif action == 'select': forge.select_checkpoints(target)
     elif action == 'pin': print(json.dumps(forge.pin_checksums(target), indent=1))
     else:
@@ -439,9 +443,11 @@ def main(argv=None):
     r.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
     f = sub.add_parser('forge', help='train behaviour policies and build offline datasets (nbs/09_forge)')
     f.add_argument('action', choices=('train', 'select', 'pin', 'build'))
-    f.add_argument('target', help="environment (train, select, pin: halfcheetah | hopper | walker2d) or dataset id (build)")
+    f.add_argument('target', help="environment (train, select, pin: halfcheetah | hopper | walker2d; train: also "
+                   "dmc-cheetah-run-3bins and the other DM Control tasks of spanrl.forge_dmc) or dataset id (build)")
     f.add_argument('--steps', type=int, default=1_000_000, help='behaviour training steps (train)')
     f.add_argument('--threads', type=int, default=None, help='torch CPU threads (train; 1 lets two trainings share 2 cores)')
+    f.add_argument('--run-dir', default=None, help='where a DM Control training keeps its state (default forge/<env>/run)')
     for cmd in (r, rp := sub.add_parser('reproduce', help='run the reproductions (no report)')):
         if cmd is rp:
             rp.add_argument('--paper', nargs='*', help='papers or reproductions to run (default: all)')
@@ -463,7 +469,7 @@ def main(argv=None):
         elif a.cmd == 'reproduce':
             failures = run_batch(select_reproductions(a.paper), a.scale, a.out, a.seed, a.force, a.jobs, a.backend)
             if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
-        elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads)
+        elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads, a.run_dir)
         elif a.cmd == 'docs':
             from spanrl.docs import build_docs
             build_docs(a.out, a.nbs, execute=not a.no_execute)

@@ -167,7 +167,10 @@ class SAC(Learner):
 # %% ../nbs/07_sac.ipynb 11
 class SACTrainer:
     """The SAC loop as an object whose whole state (networks, optimisers, replay, generators, counters) can be saved
-    between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it."""
+    between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it. Another
+    off-policy learner reuses the loop by overriding its hooks: `explore` (the actions taken at a step), `remember`
+    (what the replay keeps), `learns` (whether a step updates) and `result` (as `spanrl.decqn.DecQNTrainer` does)."""
+    name = 'SAC'
     def __init__(self, cfg: SACConfig, seeds):
         self.cfg, self.seeds, self.info = cfg.validate(), list(seeds), env_info(cfg.env_id)
         E, info = len(self.seeds), self.info
@@ -181,6 +184,19 @@ class SACTrainer:
     @property
     def alpha(self): return self.learner.alpha
 
+    def explore(self, step: int) -> torch.Tensor:
+        "The actions `(E, 1, A)` at environment `step`: uniform random during the first `learning_starts`, then sampled."
+        ag = self.ag
+        if step <= self.cfg.learning_starts:   # from each member's generator
+            return ag.bias + ag.scale * (2 * member_noise(ag.gens, (1, self.info.act_dim), 'uniform') - 1)
+        return ag.pi(self.obs)[0]
+
+    def remember(self, obs, act, rew, next_obs, term, trunc):
+        "Keep a transition (`next_obs` is the true last observation where an episode ended)."
+        self.rb.add(obs, act, rew, next_obs, term)
+
+    def learns(self, step: int) -> bool: return step > self.cfg.learning_starts
+
     def update(self, step: int):
         "One update of the learner on a fresh minibatch from the replay, after environment step `step`."
         self.learner.env_step = step
@@ -191,33 +207,29 @@ class SACTrainer:
 
     def run(self, until: int | None = None, every: int | None = None, callback=None, log=None, progress: bool = True):
         "Step the environments and learn up to step `until` (default: `total_steps`); `callback(self)` every `every` steps."
-        cfg, ag, info, E = self.cfg, self.ag, self.info, len(self.seeds)
+        cfg, E = self.cfg, len(self.seeds)
         until = cfg.total_steps if until is None else min(until, cfg.total_steps)
         if self.envs is None:  # fresh start, or the first call after a restore: new episodes from shifted seeds
             self.envs = EnsembleEnvs(cfg.env_id, self.seeds, 1)
             self.obs, self.ep_ret = self.envs.reset(offset=self.step), torch.zeros(E, 1)
         from tqdm.auto import tqdm
-        bar = tqdm(range(self.step + 1, until + 1), desc=f'SAC {cfg.arch} {cfg.env_id} x{E}', unit='step',
+        bar = tqdm(range(self.step + 1, until + 1), desc=f'{self.name} {cfg.arch} {cfg.env_id} x{E}', unit='step',
                    disable=not progress, mininterval=2)
         t0 = time.perf_counter()
         for step in bar:
-            with torch.no_grad():
-                if step <= cfg.learning_starts:  # uniform random actions, from each member's generator
-                    u = member_noise(ag.gens, (1, info.act_dim), 'uniform')
-                    act = ag.bias + ag.scale * (2 * u - 1)
-                else: act, _ = ag.pi(self.obs)
+            with torch.no_grad(): act = self.explore(step)
             next_obs, r, term, trunc, inf = self.envs.step(act)
-            self.rb.add(self.obs, act, r, self.envs.final_obs(next_obs, term | trunc, inf), term)
+            self.remember(self.obs, act, r, self.envs.final_obs(next_obs, term | trunc, inf), term, trunc)
             self.ep_ret += r
             for e in torch.nonzero((term | trunc)[:, 0]).flatten().tolist():
                 self.train_returns[e].append((step, self.ep_ret[e, 0].item()))
             self.ep_ret *= ~(term | trunc)
             self.obs, self.step = next_obs, step
-            if step > cfg.learning_starts:
+            if self.learns(step):
                 for k, v in self.update(step).items():   # summed until the next evaluation, then logged as means
                     n, total = self._sums.get(k, (0, 0.0)); self._sums[k] = (n + 1, total + float(v))
             if step % cfg.eval_every == 0 or step == cfg.total_steps:
-                record_evaluation(self.curve, step, ag.deterministic, cfg.env_id, self.seeds, cfg.eval_episodes, bar, log)
+                record_evaluation(self.curve, step, self.learner.act, cfg.env_id, self.seeds, cfg.eval_episodes, bar, log)
                 if self._sums: self.losses.append((step, {k: t / n for k, (n, t) in self._sums.items()})); self._sums = {}
             if callback is not None and every and step % every == 0:
                 self.wall += time.perf_counter() - t0; t0 = time.perf_counter()
