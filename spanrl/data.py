@@ -25,12 +25,12 @@ from .nets import member_indices
 from .records import atomic_write_bytes, no_space
 
 # %% auto 0
-__all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FAMILIES', 'D4RL_LOCOMOTION', 'FIELDS', 'STAGING', 'DatasetError',
-           'DatasetUnverified', 'dataset_id', 'parse_id', 'normalized_score', 'Family', 'register_family', 'family_of',
-           'validate_episode', 'checksum', 'datasets_root', 'dataset_path', 'minari_root', 'read_facts', 'staging_dir',
-           'dataset_lock', 'move_into_place', 'keep_namespace_metadata', 'check_space', 'write_dataset',
-           'read_episodes', 'dataset_facts', 'same_environment', 'check_identity', 'load_local', 'load_remote', 'load',
-           'Transitions']
+__all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FAMILIES', 'D4RL_LOCOMOTION', 'DMC_FACTORED', 'FIELDS', 'STAGING',
+           'DatasetError', 'DatasetUnverified', 'dataset_id', 'parse_id', 'normalized_score', 'Family',
+           'register_family', 'family_of', 'action_bins', 'validate_episode', 'checksum', 'datasets_root',
+           'dataset_path', 'minari_root', 'read_facts', 'staging_dir', 'dataset_lock', 'move_into_place',
+           'keep_namespace_metadata', 'check_space', 'write_dataset', 'read_episodes', 'dataset_facts',
+           'same_environment', 'check_identity', 'load_local', 'load_remote', 'load', 'Transitions']
 
 # %% ../nbs/08_data.ipynb 6
 D4RL_REF = {'halfcheetah': (-280.178953, 12135.0), 'hopper': (-20.272305, 3234.3), 'walker2d': (1.629008, 4592.3)}
@@ -113,11 +113,21 @@ D4RL_LOCOMOTION = register_family(Family(
     'd4rl-locomotion', NAMESPACE, ENV_IDS, KINDS, D4RL_REF,
     status='spanrl.forge:forge_status', stale='spanrl.forge:stale_reason', build='spanrl.forge:build'))
 
+from .dmc import DMC_ENVS, DMC_KINDS, DMC_REF, dmc_gym_id
+DMC_FACTORED = register_family(Family(   # SPIN's data: DM Control with every action dimension in bins (nbs/09b_forge_dmc)
+    'dmc-factored', NAMESPACE, {e: dmc_gym_id(e) for e in DMC_ENVS}, DMC_KINDS, DMC_REF,
+    status='spanrl.forge_dmc:forge_status_dmc', stale='spanrl.forge_dmc:stale_reason_dmc', build='spanrl.forge_dmc:build_dmc'))
+
 # %% ../nbs/08_data.ipynb 12
 FIELDS = ('observations', 'actions', 'rewards', 'terminations', 'truncations')
 
-def validate_episode(ep: dict, obs_dim: int, act_dim: int, where: str = 'episode') -> dict:
-    "Check one episode's arrays; returns it with float32/bool dtypes, or raises `DatasetError` naming the field."
+def action_bins(space) -> tuple | None:
+    "Values per dimension of a factored discrete action space (gymnasium's `MultiDiscrete`); None for any other space."
+    return tuple(int(b) for b in space.nvec) if isinstance(space, gym.spaces.MultiDiscrete) else None
+
+def validate_episode(ep: dict, obs_dim: int, act_dim: int, where: str = 'episode', act_bins: tuple | None = None) -> dict:
+    """Check one episode's arrays; returns it with float32/bool dtypes, or raises `DatasetError` naming the field.
+    With `act_bins` (factored discrete actions) the actions are integer indices below each dimension's bins, kept as int64."""
     missing = [f for f in FIELDS if f not in ep]
     if missing: raise DatasetError(f"{where}: missing field(s) {', '.join(missing)}")
     out = {f: np.asarray(ep[f]) for f in FIELDS}
@@ -128,7 +138,13 @@ def validate_episode(ep: dict, obs_dim: int, act_dim: int, where: str = 'episode
     for f, d in (('observations', obs_dim), ('actions', act_dim)):
         if out[f].ndim != 2 or out[f].shape[1] != d:
             raise DatasetError(f"{where}: field '{f}' has shape {out[f].shape}, the environment needs width {d}")
-    for f in ('observations', 'actions', 'rewards'):
+    if act_bins is not None:
+        a = out['actions']
+        if not (np.issubdtype(a.dtype, np.integer) or (np.isfinite(a).all() and (a == np.round(a)).all())) \
+                or (a < 0).any() or (a >= np.asarray(act_bins)).any():
+            raise DatasetError(f"{where}: field 'actions' must hold integer indices in [0, bins) per dimension (bins {list(act_bins)})")
+        out['actions'] = a.astype(np.int64)
+    for f in ('observations', 'rewards') if act_bins is not None else ('observations', 'actions', 'rewards'):
         out[f] = out[f].astype(np.float32)
         bad = ~np.isfinite(out[f])
         if bad.any(): raise DatasetError(f"{where}: field '{f}' has {int(bad.sum())} non-finite value(s) (NaN/inf), "
@@ -252,7 +268,8 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
     parse_id(ds_id)
     env = gym.make(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    episodes = [validate_episode(ep, obs_dim, act_dim, f"{ds_id} episode {i}") for i, ep in enumerate(episodes)]
+    episodes = [validate_episode(ep, obs_dim, act_dim, f"{ds_id} episode {i}", action_bins(env.action_space))
+                for i, ep in enumerate(episodes)]
     final, digest = dataset_path(ds_id), checksum(episodes)
     if final.exists() and not replace:
         if _checksum_at(final) == digest: return read_facts(final)   # another builder made the same data first
@@ -310,7 +327,7 @@ def check_identity(ds_id: str, ds, facts: dict):
         if facts.get('dataset_id') != ds_id:
             raise DatasetError(f"{path} holds {facts.get('dataset_id')!r} (its spanrl.json says so), not {ds_id}")
     recorded = getattr(getattr(ds.spec, 'env_spec', None), 'id', None) or facts.get('env_id')
-    want = ENV_IDS.get(info['env'])
+    want = ENV_IDS.get(info['env']) or (family.envs[info['env']] if (family := family_of(ds_id)) else None)
     if want and recorded and not same_environment(recorded, want):
         raise DatasetError(f"{ds_id} at {path} was recorded on {recorded}, but its id names {info['env']} ({want})")
 
@@ -326,7 +343,7 @@ def load_local(ds_id: str, verify: bool = True):
         if not verify: return ds
         check_identity(ds_id, ds, facts)
         space = ds.spec.observation_space, ds.spec.action_space
-        eps = [validate_episode(e, space[0].shape[0], space[1].shape[0], f"{ds_id} episode {i}")
+        eps = [validate_episode(e, space[0].shape[0], space[1].shape[0], f"{ds_id} episode {i}", action_bins(space[1]))
                for i, e in enumerate(read_episodes(ds))]
     except DatasetUnverified: raise
     except DatasetError as e: raise DatasetError(f"{e}; {fix}") from None
@@ -375,8 +392,8 @@ def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
     info = parse_id(ds_id)
     if family := family_of(ds_id): return _load_family(family, ds_id, progress)
     if info['namespace'] == NAMESPACE:
-        raise DatasetError(f"cannot load dataset {ds_id!r}: no recipe for {ds_id} (no dataset family owns it: environments "
-                           f"{', '.join(ENV_IDS)}; kinds {', '.join(KINDS)})")
+        raise DatasetError(f"cannot load dataset {ds_id!r}: no recipe for {ds_id} (no dataset family owns it: " +
+                           '; '.join(f"{f.name}: environments {', '.join(f.envs)}, kinds {', '.join(f.kinds)}" for f in FAMILIES.values()) + ")")
     ds = load_local(ds_id)
     if ds is not None: return ds
     tried = [f"local: no {dataset_path(ds_id)}"]

@@ -11,7 +11,8 @@ import gymnasium as gym
 import numpy as np
 
 # %% auto 0
-__all__ = ['DMC_TASKS', 'DMC_BINS', 'DMC_EPISODE_STEPS', 'dmc_env_id', 'bin_values', 'check_dmc_task', 'DMCEnv', 'register_dmc']
+__all__ = ['DMC_TASKS', 'DMC_BINS', 'DMC_EPISODE_STEPS', 'DMC_ENVS', 'DMC_KINDS', 'DMC_REF', 'dmc_env_id', 'bin_values',
+           'check_dmc_task', 'DMCEnv', 'register_dmc', 'dmc_gym_id']
 
 # %% ../nbs/05b_dmc.ipynb 6
 DMC_TASKS = {                  # name: (domain, task), action dims; SPIN's benchmark tasks (Beeson et al., 2024)
@@ -133,3 +134,25 @@ def register_dmc():
                              kwargs=dict(domain=domain, task=task, bins=bins))
 
 register_dmc()
+
+# %% ../nbs/05b_dmc.ipynb 30
+DMC_ENVS = {   # env name in dataset ids -> (task, bins)
+    'dmc-cheetah-run-3bins': ('cheetah-run', 3),
+    'dmc-quadruped-walk-3bins': ('quadruped-walk', 3),
+    'dmc-humanoid-stand-3bins': ('humanoid-stand', 3),
+    'dmc-dog-trot-3bins': ('dog-trot', 3),
+    'dmc-cheetah-run-10bins': ('cheetah-run', 10),     # the bin ablation, on the task this CPU can train (ours)
+    'dmc-cheetah-run-30bins': ('cheetah-run', 30),
+}
+DMC_KINDS = ('random', 'medium', 'expert', 'medium-expert', 'random-medium-expert')   # the data's levels (Beeson et al.)
+DMC_REF = {    # (random, expert) returns, Beeson et al.'s constants (TARGETS.md section 3)
+    'dmc-cheetah-run-3bins': (5.39, 664.57),
+    'dmc-quadruped-walk-3bins': (121.37, 781.19),     # 121.31 in their constants.py; 121.37 in the csv
+    'dmc-humanoid-stand-3bins': (4.54, 711.90),
+    'dmc-dog-trot-3bins': (7.32, 724.37),
+}
+
+def dmc_gym_id(env: str) -> str:
+    "The gymnasium id of forge environment `env`, e.g. 'dmc-cheetah-run-3bins' -> 'spanrl/dmc-cheetah-run-3bins-v0'."
+    if env not in DMC_ENVS: raise ValueError(f"unknown DM Control forge environment {env!r}; the forge knows {', '.join(DMC_ENVS)}")
+    return dmc_env_id(*DMC_ENVS[env])

@@ -9,36 +9,20 @@ from pathlib import Path
 
 import torch
 
-from .data import DatasetError
+import numpy as np
+
+from .data import DatasetError, NAMESPACE, parse_id, write_dataset, load_local, dataset_facts
 from .decqn import DecQNConfig, DecQNTrainer
-from .dmc import dmc_env_id
-from .forge import forge_dir, _atomic_save
+from .dmc import DMC_ENVS, DMC_KINDS, DMC_REF, dmc_gym_id
+from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint
 
 # %% auto 0
-__all__ = ['DMC_ENVS', 'DMC_REF', 'dmc_gym_id', 'behaviour_config_dmc', 'load_q', 'train_behaviour_dmc']
+__all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'behaviour_config_dmc', 'load_q',
+           'train_behaviour_dmc', 'BehaviourPolicy', 'rollout_dmc', 'episode_returns', 'dmc_candidates', 'measure_dmc',
+           'choose_dmc', 'select_checkpoints_dmc', 'dmc_episodes', 'random_policy', 'kind_episodes_dmc',
+           'forge_status_dmc', 'stale_reason_dmc', 'build_dmc', 'pin_checksums_dmc']
 
 # %% ../nbs/09b_forge_dmc.ipynb 6
-DMC_ENVS = {   # env name in dataset ids -> (task, bins)
-    'dmc-cheetah-run-3bins': ('cheetah-run', 3),
-    'dmc-quadruped-walk-3bins': ('quadruped-walk', 3),
-    'dmc-humanoid-stand-3bins': ('humanoid-stand', 3),
-    'dmc-dog-trot-3bins': ('dog-trot', 3),
-    'dmc-cheetah-run-10bins': ('cheetah-run', 10),     # the bin ablation, on the task this CPU can train (ours)
-    'dmc-cheetah-run-30bins': ('cheetah-run', 30),
-}
-DMC_REF = {    # (random, expert) returns, Beeson et al.'s constants (TARGETS.md section 3)
-    'dmc-cheetah-run-3bins': (5.39, 664.57),
-    'dmc-quadruped-walk-3bins': (121.37, 781.19),     # 121.31 in their constants.py; 121.37 in the csv
-    'dmc-humanoid-stand-3bins': (4.54, 711.90),
-    'dmc-dog-trot-3bins': (7.32, 724.37),
-}
-
-def dmc_gym_id(env: str) -> str:
-    "The gymnasium id of forge environment `env`, e.g. 'dmc-cheetah-run-3bins' -> 'spanrl/dmc-cheetah-run-3bins-v0'."
-    if env not in DMC_ENVS: raise DatasetError(f"unknown DM Control forge environment {env!r}; the forge knows {', '.join(DMC_ENVS)}")
-    return dmc_env_id(*DMC_ENVS[env])
-
-# %% ../nbs/09b_forge_dmc.ipynb 9
 def behaviour_config_dmc(env: str, total_steps: int = 1_000_000, every: int = 20_000, **kw) -> DecQNConfig:
     "DecQN's settings for the behaviour agent of forge environment `env` (greedy evaluation, 5 episodes, every `every` steps)."
     return DecQNConfig(env_id=dmc_gym_id(env), total_steps=total_steps, eval_every=every, eval_episodes=5, **kw)
@@ -51,7 +35,7 @@ def load_q(path: Path):
     net.load_state_dict(ck['state']); net.requires_grad_(False)
     return net, ck
 
-# %% ../nbs/09b_forge_dmc.ipynb 10
+# %% ../nbs/09b_forge_dmc.ipynb 7
 def train_behaviour_dmc(env: str, total_steps: int = 1_000_000, every: int = 20_000, seed: int = 0, out: Path | None = None,
                         run_dir: Path | None = None, progress: bool = True, log=print, **cfg) -> Path:
     "Train (or continue training) the DecQN behaviour agent of `env`; checkpoints, log and state in `run_dir` (default `out/run`)."
@@ -76,3 +60,228 @@ def train_behaviour_dmc(env: str, total_steps: int = 1_000_000, every: int = 20_
     try: tr.run(every=every, callback=checkpoint, progress=progress)
     finally: tr.close()
     return run
+
+# %% ../nbs/09b_forge_dmc.ipynb 11
+BEHAVIOUR_EPSILON = 0.05   # ours: DecQN's final training epsilon (DecQNConfig.eps_min), the policy as it collected
+
+class BehaviourPolicy:
+    "A forge behaviour policy on a factored task: a DecQN Q network acting epsilon-greedily, or (`net=None`) uniform random."
+    def __init__(self, dims: int, bins: int, net=None, epsilon: float = BEHAVIOUR_EPSILON):
+        self.dims, self.bins, self.net, self.epsilon = dims, bins, net, epsilon
+
+    @classmethod
+    def from_checkpoint(cls, path: Path, epsilon: float = BEHAVIOUR_EPSILON):
+        net, ck = load_q(path)
+        return cls(ck['dims'], ck['bins'], net, epsilon)
+
+    @torch.no_grad()
+    def __call__(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        "Indices `(n, dims)` for states `(n, obs_dim)`."
+        n = len(obs)
+        if self.net is None: return rng.integers(0, self.bins, (n, self.dims))
+        a = self.net(torch.as_tensor(obs, dtype=torch.float32)[None])[0].unflatten(-1, (self.dims, self.bins)).argmax(-1).numpy()
+        explore = rng.random(n) < self.epsilon   # the whole action, as DecQN explores
+        a[explore] = rng.integers(0, self.bins, (int(explore.sum()), self.dims))
+        return a
+
+# %% ../nbs/09b_forge_dmc.ipynb 12
+def rollout_dmc(policy: BehaviourPolicy, env_id: str, episodes: int, seed: int, n_envs: int = 8, progress=None) -> list:
+    "`episodes` whole episodes (dicts of arrays, Minari's layout) of `policy`; episode k resets with seed `seed * 1000 + k`."
+    import gymnasium as gym
+    rng = np.random.default_rng(seed)
+    n_envs = min(n_envs, episodes)
+    envs = [gym.make(env_id) for _ in range(n_envs)]
+    started, done, cur = 0, [], [None] * n_envs
+    def start(i):
+        nonlocal started
+        o, _ = envs[i].reset(seed=seed * 1000 + started); started += 1
+        cur[i] = dict(observations=[o], actions=[], rewards=[], terminations=[], truncations=[])
+    for i in range(n_envs): start(i)
+    while len(done) < episodes:
+        live = [i for i in range(n_envs) if cur[i] is not None]
+        acts = policy(np.stack([cur[i]['observations'][-1] for i in live]), rng)
+        for i, a in zip(live, acts):
+            o, r, term, trunc, _ = envs[i].step(a)
+            c = cur[i]
+            c['observations'].append(o); c['actions'].append(a); c['rewards'].append(r)
+            c['terminations'].append(term); c['truncations'].append(trunc)
+            if term or trunc:
+                done.append({k: np.asarray(v) for k, v in c.items()})
+                if progress is not None: progress.update(len(c['actions']))
+                cur[i] = None
+                if started < episodes: start(i)
+    for e in envs: e.close()
+    return done[:episodes]
+
+def episode_returns(episodes) -> np.ndarray: return np.array([float(e['rewards'].sum()) for e in episodes])
+
+# %% ../nbs/09b_forge_dmc.ipynb 15
+MEDIUM_FRACTION = 0.5      # ours: medium = the checkpoint nearest this fraction of the expert's return
+
+def dmc_candidates(env: str, out: Path | None = None, run_dir: Path | None = None) -> dict:
+    "{training step: q file}: in `run_dir` (default `forge/<env>/run`) while training lives there, else the committed ones."
+    home = Path(out or forge_dir() / env)
+    src = Path(run_dir) if run_dir else home / 'run'
+    if not src.is_dir(): src = home
+    found = {int(p.stem.split('-')[1]): p for p in src.glob('q-*.pt')}
+    if not found: raise DatasetError(f"no DecQN behaviour checkpoints (q-*.pt) under {src}; train them with spanrl forge train {env}")
+    return dict(sorted(found.items()))
+
+def measure_dmc(env: str, cands: dict, home: Path, episodes: int, steps=None, seed: int = 30_000_000, log=print) -> dict:
+    "{step: behaviour returns}, at least `episodes` for each of `steps` (default all of `cands`), cached in `home/rollouts.json`."
+    from spanrl.records import atomic_write_json
+    cache_path = home / 'rollouts.json'
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    if cache.get('seed') != seed or cache.get('epsilon') != BEHAVIOUR_EPSILON: cache = dict(seed=seed, epsilon=BEHAVIOUR_EPSILON, returns={})
+    have = lambda s: cache['returns'].get(str(s), [])
+    todo = [s for s in (cands if steps is None else steps) if len(have(s)) < episodes]
+    from tqdm.auto import tqdm
+    for step in tqdm(todo, desc=f'rolling out {env} checkpoints', unit='ckpt', disable=log is None or not todo):
+        n = len(have(step))   # new episodes continue the seed sequence, so a cached measurement is only ever extended
+        more = rollout_dmc(BehaviourPolicy.from_checkpoint(cands[step]), dmc_gym_id(env), episodes - n, seed + n)
+        cache['returns'] = dict(sorted({**cache['returns'], str(step): have(step) + episode_returns(more).tolist()}.items(),
+                                       key=lambda kv: int(kv[0])))
+        atomic_write_json(cache_path, cache)
+    return {s: cache['returns'][str(s)] for s in cands if str(s) in cache['returns']}
+
+def choose_dmc(means: dict) -> tuple[int, int]:
+    "(expert = the best step, medium = the earlier step nearest MEDIUM_FRACTION of the expert's mean return)."
+    expert = max(means, key=means.get)
+    before = [s for s in means if s < expert] or [expert]
+    return expert, min(before, key=lambda s: abs(means[s] - MEDIUM_FRACTION * means[expert]))
+
+# %% ../nbs/09b_forge_dmc.ipynb 17
+def select_checkpoints_dmc(env: str, out: Path | None = None, run_dir: Path | None = None, episodes: int = 5, refine: int = 30,
+                           contenders: int = 3, ref_episodes: int = 20, log=print) -> dict:
+    "Pick expert and medium by rollouts (all candidates, then the `contenders` nearest each choice again); write `recipe.json`."
+    import shutil
+    home = Path(out or forge_dir() / env); home.mkdir(parents=True, exist_ok=True)
+    cands = dmc_candidates(env, home, run_dir)
+    mean = lambda rets: {s: float(np.mean(r)) for s, r in rets.items()}
+    m = mean(measure_dmc(env, cands, home, episodes, log=log))
+    top = sorted(m, key=m.get, reverse=True)[:contenders]
+    m.update(mean(measure_dmc(env, cands, home, refine, steps=top, log=log)))
+    expert = max(top, key=m.get)
+    near = sorted([s for s in m if s < expert] or [expert], key=lambda s: abs(m[s] - MEDIUM_FRACTION * m[expert]))[:contenders]
+    returns = measure_dmc(env, cands, home, refine, steps=near, log=log)
+    refined = {s: float(np.mean(r)) for s, r in returns.items() if s in {*top, *near}}
+    expert, medium = choose_dmc(refined)
+    src = cands[expert].parent
+    if src != home:   # copy the chosen checkpoints and the log out of the training directory; drop an earlier choice's
+        for s in (expert, medium): shutil.copy2(cands[s], home / cands[s].name)
+        for stale in home.glob('q-*.pt'):
+            if stale.name not in {cands[expert].name, cands[medium].name}: stale.unlink()
+        shutil.copy2(src / 'log.jsonl', home / 'log.jsonl')
+    rows = [json.loads(l) for l in (home / 'log.jsonl').read_text().splitlines() if l.strip()]
+    env_id, (_, ck) = dmc_gym_id(env), load_q(home / cands[expert].name)
+    se = lambda s: float(np.std(returns[s]) / np.sqrt(len(returns[s])))
+    measured = lambda s: dict(step=s, mean_return=refined[s], se=se(s), episodes=len(returns[s]))
+    ref = lambda policy: float(episode_returns(rollout_dmc(policy, env_id, ref_episodes, seed=20_000_000)).mean())
+    recipe = dict(env=env, env_id=env_id, seed=ck['seed'], trained_steps=rows[-1]['step'], behaviour_epsilon=BEHAVIOUR_EPSILON,
+                  selected_by=f'rollouts: {episodes} behaviour episodes per candidate, {refine} for the {contenders} nearest each choice',
+                  medium_fraction=MEDIUM_FRACTION, expert=measured(expert), medium=measured(medium),
+                  medium_contenders=[measured(s) for s in near],
+                  own_ref=dict(random=ref(BehaviourPolicy(ck['dims'], ck['bins'])),
+                               expert=ref(BehaviourPolicy.from_checkpoint(home / cands[expert].name))),
+                  paper_ref=dict(zip(('random', 'expert'), DMC_REF[env])) if env in DMC_REF else None)
+    (home / 'recipe.json').write_text(json.dumps(recipe, indent=1))
+    if log: log(f"{env}: expert step {expert:,} (return {refined[expert]:.0f} +- {se(expert):.0f}), medium step {medium:,} "
+                f"({refined[medium]:.0f} +- {se(medium):.0f}; target {MEDIUM_FRACTION * refined[expert]:.0f})")
+    return recipe
+
+
+
+# %% ../nbs/09b_forge_dmc.ipynb 19
+DMC_EPISODES = {'random': 1_000, 'medium': 1_000, 'expert': 1_000, 'random-medium-expert': 200}   # at the default size
+DMC_KIND_SEED = {k: 5_000 * (i + 1) for i, k in enumerate(DMC_KINDS)}
+
+def dmc_episodes(kind: str, size: int | None) -> int:
+    "Episodes of `kind` at `size` transitions (None: the default); for medium-expert, episodes of each half."
+    if size is None: return DMC_EPISODES['medium' if kind == 'medium-expert' else kind]
+    per = 2_000 if kind == 'medium-expert' else 1_000
+    if size % per: raise DatasetError(f"DM Control datasets hold whole 1,000-step episodes ({kind}: a multiple of {per:,} "
+                                      f"transitions), got {size:,}")
+    return size // per
+
+def random_policy(env_id: str) -> BehaviourPolicy:
+    import gymnasium as gym
+    space = gym.make(env_id).action_space
+    return BehaviourPolicy(len(space.nvec), int(space.nvec[0]))
+
+def kind_episodes_dmc(env: str, kind: str, size: int | None, out: Path | None = None, progress=None) -> tuple:
+    "The episodes of one dataset kind and the metadata that says how they were made."
+    home, recipe, env_id = Path(out or forge_dir() / env), read_recipe(env, out), dmc_gym_id(env)
+    n, seed = dmc_episodes(kind, size), DMC_KIND_SEED[kind]
+    level = lambda lv: BehaviourPolicy.from_checkpoint(home / f"q-{recipe[lv]['step']:07d}.pt")
+    how = lambda lv: f"DecQN checkpoint {recipe[lv]['step']}, epsilon-greedy {BEHAVIOUR_EPSILON}"
+    if kind == 'random': return rollout_dmc(random_policy(env_id), env_id, n, seed, progress=progress), dict(policy='uniform random')
+    if kind in ('medium', 'expert'):
+        return rollout_dmc(level(kind), env_id, n, seed, progress=progress), dict(policy=how(kind), checkpoint=recipe[kind]['step'])
+    if kind == 'medium-expert':   # the medium and expert datasets of the same size, one after the other
+        med, _ = kind_episodes_dmc(env, 'medium', n * 1000, out, progress)
+        exp, _ = kind_episodes_dmc(env, 'expert', n * 1000, out, progress)
+        return med + exp, dict(policy='medium + expert', checkpoints=[recipe['medium']['step'], recipe['expert']['step']])
+    base, extra = divmod(n, 3)    # random-medium-expert: equal thirds, the remainder to random then medium
+    parts = dict(random=base + (extra > 0), medium=base + (extra > 1), expert=base)
+    eps = rollout_dmc(random_policy(env_id), env_id, parts['random'], seed, progress=progress)
+    for i, lv in enumerate(('medium', 'expert')): eps += rollout_dmc(level(lv), env_id, parts[lv], seed + i + 1, progress=progress)
+    return eps, dict(policy=f"random + {how('medium')} + {how('expert')}", episodes=parts,
+                     checkpoints=[recipe['medium']['step'], recipe['expert']['step']])
+
+# %% ../nbs/09b_forge_dmc.ipynb 22
+def forge_status_dmc(ds_id: str, out: Path | None = None) -> str | None:
+    "None if the DM Control forge can build `ds_id`, else why not."
+    try: info = parse_id(ds_id)
+    except DatasetError as e: return str(e)
+    env, kind, size = info['env'], info['kind'], info['size']
+    if info['namespace'] != NAMESPACE: return f"the forge builds only {NAMESPACE}/ ids"
+    if env not in DMC_ENVS or kind not in DMC_KINDS:
+        return f"no recipe for {ds_id} (environments {', '.join(DMC_ENVS)}; kinds {', '.join(DMC_KINDS)})"
+    if info['version'] != 0: return f"the forge's datasets are version 0 only; there is no v{info['version']}"
+    try: dmc_episodes(kind, size)
+    except DatasetError as e: return str(e)
+    if kind != 'random' and read_recipe(env, out) is None:
+        return (f"no behaviour checkpoints for {env} yet: train them with `spanrl forge train {env}` and choose them with "
+                f"spanrl.forge_dmc.select_checkpoints_dmc('{env}')")
+    return None
+
+def stale_reason_dmc(ds_id: str, out: Path | None = None) -> str | None:
+    "Why the local copy of `ds_id` no longer follows the forge's recipe; None if it does."
+    facts, info = dataset_facts(ds_id), parse_id(ds_id)
+    have, want = facts.get('recipe_fingerprint'), recipe_fingerprint(info['env'], info['kind'], out)
+    return None if have == want else f"it was built from forge recipe {have or '(unrecorded)'} and forge/{info['env']}/recipe.json is now {want}"
+
+def build_dmc(ds_id: str, out: Path | None = None, progress: bool = True, replace: bool = False):
+    "Build DM Control forge dataset `ds_id` and return it as a checked `MinariDataset`."
+    import time
+    if why := forge_status_dmc(ds_id, out): raise DatasetError(f"the forge cannot build {ds_id}: {why}")
+    info = parse_id(ds_id)
+    env, kind, size = info['env'], info['kind'], info['size']
+    recipe, env_id = read_recipe(env, out) or {}, dmc_gym_id(env)
+    from tqdm.auto import tqdm
+    t0 = time.perf_counter()
+    with tqdm(desc=f'forging {ds_id}', unit='step', disable=not progress, mininterval=2) as bar:
+        eps, how = kind_episodes_dmc(env, kind, size, out, bar)
+    own = recipe.get('own_ref')
+    ref = DMC_REF.get(env) or (own and (own['random'], own['expert']))
+    meta = dict(recipe=f'spanrl forge: DM Control {kind} recipe on {env_id}', kind=kind, seed=DMC_KIND_SEED[kind],
+                size=sum(len(e['actions']) for e in eps), behaviour=how, behaviour_mean_return=float(episode_returns(eps).mean()),
+                paper_ref=DMC_REF.get(env), own_ref=own, trained_steps=recipe.get('trained_steps'),
+                recipe_fingerprint=recipe_fingerprint(env, kind, out), build_s=round(time.perf_counter() - t0, 1),
+                description=f"{kind} data on {env_id} (every action dimension in {DMC_ENVS[env][1]} bins), built by spanrl's forge")
+    write_dataset(ds_id, eps, env_id, meta, ref=ref, replace=replace)
+    return load_local(ds_id)
+
+def pin_checksums_dmc(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
+    "Build `ids` (default: medium at 20k and at full size) in a scratch Minari root; record their checksums in checksums.json."
+    import tempfile
+    from spanrl.data import minari_root
+    ids = ids or [f'{NAMESPACE}/{env}/medium-20k-v0', f'{NAMESPACE}/{env}/medium-v0']
+    home = Path(out or forge_dir() / env)
+    pins = json.loads((home / 'checksums.json').read_text()) if (home / 'checksums.json').exists() else {}
+    with tempfile.TemporaryDirectory() as tmp, minari_root(Path(tmp)):
+        for ds_id in ids:
+            build_dmc(ds_id, out, progress)
+            pins[ds_id] = dataset_facts(ds_id)['checksum']
+    (home / 'checksums.json').write_text(json.dumps(pins, indent=1))
+    return pins
