@@ -413,15 +413,17 @@ def forge_command(action: str, target: str, steps: int, threads: int | None = No
     (writes recipe.json), `pin` (checksums.json), `build` (an id)."""
     from spanrl import forge
     if threads: torch.set_num_threads(threads)
-    if action == 'train' and target.startswith('dmc-'):
-        from spanrl.forge_dmc import train_behaviour_dmc
-        train_behaviour_dmc(target, total_steps=steps, run_dir=run_dir)
-    elif action == 'train': forge.train_behaviour(target, total_steps=steps)
+    if target.startswith('dmc-'):   # a DM Control forge environment (nbs/09b_forge_dmc)
+        from spanrl import forge_dmc as fd
+        if action == 'train': return fd.train_behaviour_dmc(target, total_steps=steps, run_dir=run_dir)
+        if action == 'select': return fd.select_checkpoints_dmc(target, run_dir=run_dir)
+        if action == 'pin': return print(json.dumps(fd.pin_checksums_dmc(target), indent=1))
+    if action == 'train': forge.train_behaviour(target, total_steps=steps)
     elif action == 'select': forge.select_checkpoints(target)
     elif action == 'pin': print(json.dumps(forge.pin_checksums(target), indent=1))
     else:
-        from spanrl.data import dataset_facts, dataset_path
-        forge.build(target)
+        from spanrl.data import dataset_facts, dataset_path, load
+        load(target)   # through the dataset's family: builds it if its recipe can
         f = dataset_facts(target)
         print(f"built {target}: {f['episodes']:,} episodes, {f['transitions']:,} transitions, mean return "
               f"{f['mean_return']:.1f}, at {dataset_path(target)}")
@@ -447,7 +449,7 @@ def main(argv=None):
                    "dmc-cheetah-run-3bins and the other DM Control tasks of spanrl.forge_dmc) or dataset id (build)")
     f.add_argument('--steps', type=int, default=1_000_000, help='behaviour training steps (train)')
     f.add_argument('--threads', type=int, default=None, help='torch CPU threads (train; 1 lets two trainings share 2 cores)')
-    f.add_argument('--run-dir', default=None, help='where a DM Control training keeps its state (default forge/<env>/run)')
+    f.add_argument('--run-dir', default=None, help='where a DM Control training keeps its state and checkpoints (train, select; default forge/<env>/run)')
     for cmd in (r, rp := sub.add_parser('reproduce', help='run the reproductions (no report)')):
         if cmd is rp:
             rp.add_argument('--paper', nargs='*', help='papers or reproductions to run (default: all)')

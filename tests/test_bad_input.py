@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from spanrl.data import DatasetError, Transitions, dataset_id, load, parse_id
+from spanrl.decqn import DecQNConfig
+from spanrl.dmc import DMCEnv
 from spanrl.nets import make_net
 from spanrl.records import check_scale
 from spanrl.report import plan, run_batch, select_reproductions
@@ -42,6 +44,12 @@ BAD = [  # (what, call, error type, words the message must hold)
     ('unknown paper', lambda: select_reproductions(['SPINN']), ValueError, "unknown paper or reproduction 'SPINN'"),
     ('unknown scale in a plan', lambda: plan(['kan_cql'], 'large'), ValueError, "unknown scale 'large'"),
     ('zero jobs', lambda: run_batch(['kan_cql'], 'smoke', '/tmp/x', jobs=0), ValueError, 'jobs must be a positive integer'),
+    ('DM Control data without checkpoints', lambda: load('spanrl/dmc-dog-trot-3bins/medium-4k-v0'), DatasetError,
+     'no behaviour checkpoints for dmc-dog-trot-3bins yet'),
+    ('DM Control data in part episodes', lambda: load('spanrl/dmc-cheetah-run-3bins/medium-expert-3k-v0'), DatasetError, 'a multiple of 2,000'),
+    ('unknown DM Control level', lambda: load('spanrl/dmc-cheetah-run-3bins/medium-replay-v0'), DatasetError, 'kinds random, medium'),
+    ('unknown DM Control task', lambda: DMCEnv('cheetah', 'walk'), ValueError, 'did you mean cheetah-run'),
+    ('DecQN on continuous actions', lambda: DecQNConfig(env_id='spanrl/dmc-cheetah-run-v0').validate(), ValueError, 'needs discrete actions'),
 ]
 
 @pytest.mark.parametrize('what,call,kind,words', BAD, ids=[b[0] for b in BAD])
