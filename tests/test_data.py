@@ -124,6 +124,16 @@ def test_fresh_build_from_committed_checkpoint_matches_its_checksum(minari_root)
     load(ds_id, progress=False)
     assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
 
+COMMITTED_DMC = forge.forge_dir() / 'dmc-cheetah-run-3bins' / 'checksums.json'
+
+@pytest.mark.skipif(not COMMITTED_DMC.exists(), reason='no committed DM Control behaviour checkpoints yet')
+def test_fresh_dmc_build_from_committed_checkpoint_matches_its_checksum(minari_root):
+    "SPIN's data (nbs/09b_forge_dmc): a fresh clone rebuilds the pinned cheetah-run dataset byte for byte."
+    want = json.loads(COMMITTED_DMC.read_text())
+    ds_id = 'spanrl/dmc-cheetah-run-3bins/medium-20k-v0'
+    load(ds_id, progress=False)
+    assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
+
 def test_copy_built_from_an_older_recipe_is_rebuilt(minari_root, tmp_path, monkeypatch):
     import shutil
     shutil.copytree(forge.forge_dir() / 'hopper', tmp_path / 'forge' / 'hopper', ignore=shutil.ignore_patterns('run'))
