@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 import numpy as np
+import torch
 
 from .data import DatasetError, NAMESPACE, parse_id, write_dataset, load_local, dataset_facts
 from .decqn import DecQNConfig, DecQNTrainer
