@@ -16,7 +16,7 @@ from .learner import (Settings, Learner, positive, positive_int, nonnegative_int
 from .nets import NETS, make_net, member_generators, member_noise, member_indices, gather_members, polyak_, count_params
 from .envs import env_info
 from .ppo import clip_grad_norm_per_member
-from .sac import SACTrainer
+from .sac import EnsembleReplay, SACTrainer, run_trainer
 
 # %% auto 0
 __all__ = ['DecQNConfig', 'joint_value', 'greedy', 'DecQNAgent', 'NStepReplay', 'DecQN', 'DecQNTrainer', 'train_decqn']
@@ -84,8 +84,9 @@ class DecQNAgent(nn.Module):
         return u.masked_fill(self.invalid, float('-inf')) if self.invalid.any() else u
 
 # %% ../nbs/07a_decqn.ipynb 12
-class NStepReplay:
+class NStepReplay(EnsembleReplay):
     "Per-member replay of single steps in order, drawn as n-step transitions `(s, a, R, s', discount)`."
+    fields = ('obs', 'act', 'rew', 'next_obs', 'term', 'done')
     def __init__(self, E: int, capacity: int, obs_dim: int, act_dim: int, n: int, gamma: float, device='cpu'):
         z = lambda *shape, dtype=torch.float32: torch.zeros(E, capacity, *shape, dtype=dtype, device=device)
         self.obs, self.next_obs, self.rew = z(obs_dim), z(obs_dim), z()
@@ -117,14 +118,6 @@ class NStepReplay:
         boot = gather_members(self.next_obs, at_last)
         discount = self.gamma ** (last + 1).float() * ~gather_members(self.term, at_last)
         return gather_members(self.obs, win[..., 0]), gather_members(self.act, win[..., 0]), ret, boot, discount
-
-    def state_dict(self) -> dict:
-        n = self.size
-        return dict(pos=self.pos, size=n, **{k: getattr(self, k)[:, :n].clone() for k in ('obs', 'act', 'rew', 'next_obs', 'term', 'done')})
-
-    def load_state_dict(self, s: dict):
-        for k in ('obs', 'act', 'rew', 'next_obs', 'term', 'done'): getattr(self, k)[:, :s['size']] = s[k]
-        self.pos, self.size = s['pos'], s['size']
 
 # %% ../nbs/07a_decqn.ipynb 16
 class DecQN(Learner):
@@ -172,15 +165,11 @@ class DecQN(Learner):
 class DecQNTrainer(SACTrainer):
     "DecQN on `SACTrainer`'s loop: E seeds as ensemble members, saved and restored between any two steps."
     name = 'DecQN'
-    def __init__(self, cfg: DecQNConfig, seeds):
-        self.cfg, self.seeds, self.info = cfg.validate(), list(seeds), env_info(cfg.env_id)
-        E, info = len(self.seeds), self.info
-        self.learner = DecQN(cfg, self.seeds, info)
-        self.ag = self.learner.ag
-        self.rb = NStepReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, self.ag.d, cfg.n_step, cfg.gamma)
-        self.step, self.updates, self.wall = 0, 0, 0.0
-        self.curve, self.train_returns, self.losses, self._sums = [], [[] for _ in range(E)], [], {}
-        self.envs = None
+    def make_learner(self) -> DecQN: return DecQN(self.cfg, self.seeds, self.info)
+
+    def make_replay(self) -> NStepReplay:
+        cfg = self.cfg
+        return NStepReplay(len(self.seeds), min(cfg.buffer_size, cfg.total_steps), self.info.obs_dim, self.ag.d, cfg.n_step, cfg.gamma)
 
     def epsilon(self, step: int) -> float:
         cfg = self.cfg
@@ -215,13 +204,4 @@ class DecQNTrainer(SACTrainer):
 def train_decqn(cfg: DecQNConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     """Train one DecQN agent per seed as one ensemble; curves, final evaluation, throughput, parameter counts. With
     `checkpoint`, the trainer is saved at each evaluation and a run started again with the same path continues."""
-    from spanrl.learner import read_checkpoint, save_checkpoint
-    tr = DecQNTrainer(cfg, seeds)
-    if saved := read_checkpoint(checkpoint, tr.learner):
-        tr.load_state_dict(dict(saved['trainer'], learner=saved['learner']))
-        if log: log(f"resuming from {checkpoint} at step {tr.step:,}")
-    save = (lambda t: save_checkpoint(checkpoint, t.learner, trainer={k: v for k, v in t.state_dict().items() if k != 'learner'})
-            if checkpoint else None)
-    try: tr.run(log=log, progress=progress, every=cfg.eval_every, callback=save)
-    finally: tr.close()
-    return tr.result()
+    return run_trainer(DecQNTrainer(cfg, seeds), log, progress, checkpoint)

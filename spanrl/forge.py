@@ -329,16 +329,18 @@ def build(ds_id: str, out: Path | None = None, progress: bool = True, replace: b
     return load_local(ds_id)
 
 # %% ../nbs/09_forge.ipynb 19
-def pin_checksums(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
-    "Build `ids` (default: medium at 20k and at D4RL's size) in a scratch Minari root; record their checksums."
+def pin_checksums(env: str, ids=None, out: Path | None = None, progress: bool = True, builder=None) -> dict:
+    """Build `ids` (default: medium at 20k and at full size) in a scratch Minari root with `builder` (default `build`;
+    another forge passes its own); record their checksums."""
     import tempfile
     from spanrl.data import minari_root
-    ids = ids or [dataset_id(env, 'medium', 20_000), dataset_id(env, 'medium')]
+    builder = builder or build
+    ids = ids or [f'{NAMESPACE}/{env}/medium-20k-v0', f'{NAMESPACE}/{env}/medium-v0']
     home = Path(out or forge_dir() / env)
     pins = json.loads((home / 'checksums.json').read_text()) if (home / 'checksums.json').exists() else {}
     with tempfile.TemporaryDirectory() as tmp, minari_root(Path(tmp)):
         for ds_id in ids:
-            build(ds_id, out, progress)
+            builder(ds_id, out, progress)
             pins[ds_id] = dataset_facts(ds_id)['checksum']
     (home / 'checksums.json').write_text(json.dumps(pins, indent=1))
     return pins

@@ -13,7 +13,7 @@ import torch
 from .data import DatasetError, NAMESPACE, parse_id, write_dataset, load_local, dataset_facts
 from .decqn import DecQNConfig, DecQNTrainer
 from .dmc import DMC_ENVS, DMC_KINDS, DMC_REF, dmc_gym_id
-from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint
+from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint, pin_checksums
 
 # %% auto 0
 __all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'behaviour_config_dmc', 'load_q',
@@ -273,14 +273,4 @@ def build_dmc(ds_id: str, out: Path | None = None, progress: bool = True, replac
 
 def pin_checksums_dmc(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
     "Build `ids` (default: medium at 20k and at full size) in a scratch Minari root; record their checksums in checksums.json."
-    import tempfile
-    from spanrl.data import minari_root
-    ids = ids or [f'{NAMESPACE}/{env}/medium-20k-v0', f'{NAMESPACE}/{env}/medium-v0']
-    home = Path(out or forge_dir() / env)
-    pins = json.loads((home / 'checksums.json').read_text()) if (home / 'checksums.json').exists() else {}
-    with tempfile.TemporaryDirectory() as tmp, minari_root(Path(tmp)):
-        for ds_id in ids:
-            build_dmc(ds_id, out, progress)
-            pins[ds_id] = dataset_facts(ds_id)['checksum']
-    (home / 'checksums.json').write_text(json.dumps(pins, indent=1))
-    return pins
+    return pin_checksums(env, ids, out, progress, builder=build_dmc)

@@ -19,7 +19,8 @@ from .nets import (NETS, make_net, count_params, member_noise, gather_members, g
                          member_indices, twin_critic_seeds, twin_q, polyak_)
 
 # %% auto 0
-__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SAC', 'SACTrainer', 'train_sac']
+__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SAC', 'SACTrainer', 'train_sac',
+           'run_trainer']
 
 # %% ../nbs/07_sac.ipynb 5
 @dataclass
@@ -89,6 +90,7 @@ class SACAgent(nn.Module):
 # %% ../nbs/07_sac.ipynb 8
 class EnsembleReplay:
     "Per-member replay buffers with a shared write position (members step in lock-step)."
+    fields = ('obs', 'act', 'rew', 'next_obs', 'term')   # what `state_dict` saves (a subclass that keeps more lists it)
     def __init__(self, E, capacity, obs_dim, act_dim, device='cpu'):
         z = lambda *shape: torch.zeros(E, capacity, *shape, device=device)
         self.obs, self.next_obs, self.act, self.rew, self.term = z(obs_dim), z(obs_dim), z(act_dim), z(), z()
@@ -104,10 +106,10 @@ class EnsembleReplay:
     def state_dict(self) -> dict:
         "The filled part and the write position (what a resumed run needs)."
         n = self.size
-        return dict(pos=self.pos, size=n, **{k: getattr(self, k)[:, :n].clone() for k in ('obs', 'act', 'rew', 'next_obs', 'term')})
+        return dict(pos=self.pos, size=n, **{k: getattr(self, k)[:, :n].clone() for k in self.fields})
 
     def load_state_dict(self, s: dict):
-        for k in ('obs', 'act', 'rew', 'next_obs', 'term'): getattr(self, k)[:, :s['size']] = s[k]
+        for k in self.fields: getattr(self, k)[:, :s['size']] = s[k]
         self.pos, self.size = s['pos'], s['size']
 
     def sample(self, gens, batch):
@@ -169,17 +171,23 @@ class SACTrainer:
     """The SAC loop as an object whose whole state (networks, optimisers, replay, generators, counters) can be saved
     between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it. Another
     off-policy learner reuses the loop by overriding its hooks: `explore` (the actions taken at a step), `remember`
-    (what the replay keeps), `learns` (whether a step updates) and `result` (as `spanrl.decqn.DecQNTrainer` does)."""
+    (what the replay keeps), `learns` (whether a step updates), `make_learner`, `make_replay` and `result` (as
+    `spanrl.decqn.DecQNTrainer` does)."""
     name = 'SAC'
     def __init__(self, cfg: SACConfig, seeds):
         self.cfg, self.seeds, self.info = cfg.validate(), list(seeds), env_info(cfg.env_id)
-        E, info = len(self.seeds), self.info
-        self.learner = SAC(cfg, self.seeds, info)
+        E = len(self.seeds)
+        self.learner = self.make_learner()
         self.ag = self.learner.ag
-        self.rb = EnsembleReplay(E, min(cfg.buffer_size, cfg.total_steps), info.obs_dim, info.act_dim)
+        self.rb = self.make_replay()
         self.step, self.updates, self.wall = 0, 0, 0.0
         self.curve, self.train_returns, self.losses, self._sums = [], [[] for _ in range(E)], [], {}
         self.envs = None
+
+    def make_learner(self) -> SAC: return SAC(self.cfg, self.seeds, self.info)
+
+    def make_replay(self) -> EnsembleReplay:
+        return EnsembleReplay(len(self.seeds), min(self.cfg.buffer_size, self.cfg.total_steps), self.info.obs_dim, self.info.act_dim)
 
     @property
     def alpha(self): return self.learner.alpha
@@ -270,13 +278,16 @@ def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True, checkpoint
     """Train one SAC agent per seed as one ensemble; returns curves, final evaluation, throughput and parameter counts.
     With `checkpoint`, the whole trainer (replay and running episodes included) is saved at each evaluation, and a run
     started again with the same path continues from there, ending as an uninterrupted run would."""
-    tr = SACTrainer(cfg, seeds)
+    return run_trainer(SACTrainer(cfg, seeds), log, progress, checkpoint)
+
+def run_trainer(tr: SACTrainer, log=None, progress: bool = True, checkpoint=None) -> dict:
+    "Run `tr` (a `SACTrainer` or subclass) to its end, resuming from and saving to `checkpoint` (see `train_sac`)."
     if saved := read_checkpoint(checkpoint, tr.learner):
         tr.load_state_dict(dict(saved['trainer'], learner=saved['learner']))
         if log: log(f"resuming from {checkpoint} at step {tr.step:,}")
     # save_checkpoint writes the learner's state itself: the trainer's copy of it is left out, not written twice
     save = (lambda t: save_checkpoint(checkpoint, t.learner, trainer={k: v for k, v in t.state_dict().items() if k != 'learner'})
             if checkpoint else None)
-    try: tr.run(log=log, progress=progress, every=cfg.eval_every, callback=save)
+    try: tr.run(log=log, progress=progress, every=tr.cfg.eval_every, callback=save)
     finally: tr.close()
     return tr.result()
