@@ -61,11 +61,12 @@ def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
 def test_smoke_report_has_datasets_section(smoke_report):
     out, _ = smoke_report
     df = load_records(out / 'runs' / 'smoke' / 'datasets' / 'results' / 'seed0')
-    assert sorted(df.run_id) == ['halfcheetah', 'hopper', 'walker2d']
+    assert sorted(df.run_id) == ['dmc-cheetah-run-3bins', 'halfcheetah', 'hopper', 'walker2d']
     for r in df.itertuples():
         assert all(d['transitions'] in (2_000, 4_000) for d in r.metrics['datasets'])  # smoke size (medium-expert doubles)
     html = (out / 'index.html').read_text()
     assert 'Datasets built at scale smoke' in html and 'spanrl/hopper/random-2k-v0' in html
+    assert 'spanrl/dmc-cheetah-run-3bins/random-2k-v0' in html      # SPIN's factored DM Control data
 
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
