@@ -15,11 +15,17 @@ from spanrl import report
 
 EXE = Path(sys.executable).with_name('spanrl')
 
+def _as_from_a_terminal():
+    # a shell starts background jobs with SIGINT ignored, and a child inherits that: when the tests themselves run in
+    # the background, the batch must still get Ctrl-C as a terminal's foreground job does
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def batch(out, *extra, paper='span_online'):
     "`spanrl reproduce` in a session of its own (so a test can signal it as a terminal would), output captured."
     env = dict(os.environ, MINARI_DATASETS_PATH=str(Path(out) / 'minari'))
     return subprocess.Popen([str(EXE), 'reproduce', '--paper', paper, '--scale', 'smoke', '--out', str(out), *extra],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
 
 def wait_for(cond, timeout=240, what='condition'):
     deadline = time.time() + timeout
