@@ -145,7 +145,7 @@ DMC_ENVS = {   # env name in dataset ids -> (task, bins)
     'dmc-cheetah-run-30bins': ('cheetah-run', 30),
 }
 DMC_KINDS = ('random', 'medium', 'expert', 'medium-expert', 'random-medium-expert')   # the data's levels (Beeson et al.)
-DMC_REF = {    # (random, expert) returns, Beeson et al.'s constants (TARGETS.md section 3)
+DMC_REF = {    # (random, expert) returns, Beeson et al.'s constants (their loaders' constants.py and csv)
     'dmc-cheetah-run-3bins': (5.39, 664.57),
     'dmc-quadruped-walk-3bins': (121.37, 781.19),     # 121.31 in their constants.py; 121.37 in the csv
     'dmc-humanoid-stand-3bins': (4.54, 711.90),
