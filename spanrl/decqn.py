@@ -45,8 +45,8 @@ class DecQNConfig(Settings):
     eps_min: float = 0.05
     grad_clip: float = 40.0           # global gradient norm, per member
     huber_delta: float = 1.0
-    arch: str = 'mlp'
-    net: dict = field(default_factory=lambda: dict(hidden=[512, 512]))   # two layers: ours (the configs give the width)
+    arch: str = 'resmlp'              # any make_net kind; `net` holds its options
+    net: dict = field(default_factory=lambda: dict(width=512, blocks=1))  # REValueD's DecoupledQNetwork
     eval_every: int = 10_000
     eval_episodes: int = 10
 

@@ -130,7 +130,7 @@ def test_wrong_ensemble_and_rank():
         net(torch.ones(2, 4, 3, dtype=torch.long))
 
 def test_unknown_kind_and_bad_options():
-    with pytest.raises(ValueError, match="unknown network kind 'transformer'; choose one of mlp, span, kan"):
+    with pytest.raises(ValueError, match="unknown network kind 'transformer'; choose one of mlp, resmlp, span, kan"):
         make_net('transformer', 3, 1)
     with pytest.raises(ValueError, match="unknown option"):
         make_net('mlp', 3, 1, nmodes=4)
