@@ -16,7 +16,7 @@ from .dmc import DMC_ENVS, DMC_KINDS, DMC_REF, dmc_gym_id
 from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint, pin_checksums
 
 # %% auto 0
-__all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'behaviour_config_dmc', 'load_q',
+__all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'PIN_SIZE', 'behaviour_config_dmc', 'load_q',
            'train_behaviour_dmc', 'BehaviourPolicy', 'rollout_dmc', 'episode_returns', 'dmc_candidates', 'measure_dmc',
            'choose_dmc', 'select_checkpoints_dmc', 'dmc_episodes', 'random_policy', 'kind_episodes_dmc',
            'forge_status_dmc', 'stale_reason_dmc', 'build_dmc', 'pin_checksums_dmc']
@@ -271,6 +271,10 @@ def build_dmc(ds_id: str, out: Path | None = None, progress: bool = True, replac
     write_dataset(ds_id, eps, env_id, meta, ref=ref, replace=replace)
     return load_local(ds_id)
 
-def pin_checksums_dmc(env: str, ids=None, out: Path | None = None, progress: bool = True) -> dict:
-    "Build `ids` (default: medium at 20k and at full size) in a scratch Minari root; record their checksums in checksums.json."
+PIN_SIZE = 10_000   # every level at this size is pinned, and rebuilt by the tests (seconds each); full sizes with full=True
+
+def pin_checksums_dmc(env: str, ids=None, out: Path | None = None, progress: bool = True, full: bool = False) -> dict:
+    "Build `ids` (default: every level at PIN_SIZE, and at its full size if `full`) in a scratch Minari root; record their checksums."
+    sizes = [f'-{PIN_SIZE // 1000}k'] + ([''] if full else [])
+    ids = ids or [f'{NAMESPACE}/{env}/{kind}{s}-v0' for s in sizes for kind in DMC_KINDS]
     return pin_checksums(env, ids, out, progress, builder=build_dmc)

@@ -408,16 +408,18 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     return body.strip() + '\n'
 
 # %% ../nbs/90_report.ipynb 24
-def forge_command(action: str, target: str, steps: int, threads: int | None = None, run_dir: str | None = None):
+def forge_command(action: str, target: str, steps: int, threads: int | None = None, run_dir: str | None = None,
+                  full: bool = False):
     """The forge from the shell: `train` (resumes; a DM Control target trains DecQN, `nbs/09b_forge_dmc`), `select`
-    (writes recipe.json), `pin` (checksums.json), `build` (an id)."""
+    (writes recipe.json), `pin` (checksums.json; a DM Control target pins every level, at full size too with `full`),
+    `build` (an id)."""
     from spanrl import forge
     if threads: torch.set_num_threads(threads)
     if target.startswith('dmc-'):   # a DM Control forge environment (nbs/09b_forge_dmc)
         from spanrl import forge_dmc as fd
         if action == 'train': return fd.train_behaviour_dmc(target, total_steps=steps, run_dir=run_dir)
         if action == 'select': return fd.select_checkpoints_dmc(target, run_dir=run_dir)
-        if action == 'pin': return print(json.dumps(fd.pin_checksums_dmc(target), indent=1))
+        if action == 'pin': return print(json.dumps(fd.pin_checksums_dmc(target, full=full), indent=1))
     if action == 'train': forge.train_behaviour(target, total_steps=steps)
     elif action == 'select': forge.select_checkpoints(target)
     elif action == 'pin': print(json.dumps(forge.pin_checksums(target), indent=1))
@@ -450,6 +452,7 @@ def main(argv=None):
     f.add_argument('--steps', type=int, default=1_000_000, help='behaviour training steps (train)')
     f.add_argument('--threads', type=int, default=None, help='torch CPU threads (train; 1 lets two trainings share 2 cores)')
     f.add_argument('--run-dir', default=None, help='where a DM Control training keeps its state and checkpoints (train, select; default forge/<env>/run)')
+    f.add_argument('--full', action='store_true', help='pin a DM Control task at full size too (1M transitions a level: minutes each)')
     for cmd in (r, rp := sub.add_parser('reproduce', help='run the reproductions (no report)')):
         if cmd is rp:
             rp.add_argument('--paper', nargs='*', help='papers or reproductions to run (default: all)')
@@ -471,7 +474,7 @@ def main(argv=None):
         elif a.cmd == 'reproduce':
             failures = run_batch(select_reproductions(a.paper), a.scale, a.out, a.seed, a.force, a.jobs, a.backend)
             if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
-        elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads, a.run_dir)
+        elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads, a.run_dir, a.full)
         elif a.cmd == 'docs':
             from spanrl.docs import build_docs
             build_docs(a.out, a.nbs, execute=not a.no_execute)

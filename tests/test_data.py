@@ -124,15 +124,21 @@ def test_fresh_build_from_committed_checkpoint_matches_its_checksum(minari_root)
     load(ds_id, progress=False)
     assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
 
-COMMITTED_DMC = forge.forge_dir() / 'dmc-cheetah-run-3bins' / 'checksums.json'
+DMC_PINS = {p.parent.name: p for p in sorted(forge.forge_dir().glob('dmc-*/checksums.json'))}
+CI_SIZE = 10_000   # the pins a test rebuilds: every level at spanrl.forge_dmc.PIN_SIZE (full sizes are `spanrl forge pin --full`)
 
-@pytest.mark.skipif(not COMMITTED_DMC.exists(), reason='no committed DM Control behaviour checkpoints yet')
-def test_fresh_dmc_build_from_committed_checkpoint_matches_its_checksum(minari_root):
-    "SPIN's data (nbs/09b_forge_dmc): a fresh clone rebuilds the pinned cheetah-run dataset byte for byte."
-    want = json.loads(COMMITTED_DMC.read_text())
-    ds_id = 'spanrl/dmc-cheetah-run-3bins/medium-20k-v0'
-    load(ds_id, progress=False)
-    assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
+def _small(ds_id): return (size := data.parse_id(ds_id)['size']) is not None and size <= CI_SIZE
+
+@pytest.mark.skipif(not DMC_PINS, reason='no committed DM Control behaviour checkpoints yet')
+@pytest.mark.parametrize('env', sorted(DMC_PINS) or ['none'])
+def test_fresh_dmc_build_from_committed_checkpoints_matches_its_checksums(minari_root, env):
+    "SPIN's data (nbs/09b_forge_dmc): a fresh clone rebuilds every pinned small dataset of `env` byte for byte."
+    want = {k: v for k, v in json.loads(DMC_PINS[env].read_text()).items() if _small(k)}
+    kinds = {data.parse_id(k)['kind'] for k in want}
+    assert kinds >= {'random', 'medium', 'expert', 'medium-expert', 'random-medium-expert'}, f"{env} pins only {kinds}"
+    for ds_id, checksum_ in want.items():
+        load(ds_id, progress=False)
+        assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
 
 def test_copy_built_from_an_older_recipe_is_rebuilt(minari_root, tmp_path, monkeypatch):
     import shutil

@@ -61,7 +61,7 @@ def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
 def test_smoke_report_has_datasets_section(smoke_report):
     out, _ = smoke_report
     df = load_records(out / 'runs' / 'smoke' / 'datasets' / 'results' / 'seed0')
-    assert sorted(df.run_id) == ['dmc-cheetah-run-3bins', 'halfcheetah', 'hopper', 'walker2d']
+    assert sorted(df.run_id) == ['dmc-cheetah-run-3bins', 'dmc-quadruped-walk-3bins', 'halfcheetah', 'hopper', 'walker2d']
     for r in df.itertuples():
         assert all(d['transitions'] in (2_000, 4_000) for d in r.metrics['datasets'])  # smoke size (medium-expert doubles)
     html = (out / 'index.html').read_text()
