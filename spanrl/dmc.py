@@ -44,6 +44,15 @@ def _load_suite():
         from dm_control import suite
     return suite
 
+def _quiet_load(suite, domain: str, task: str):
+    "suite.load without mujoco's deprecation notice for dm_control's own model files (`settotalmass`), once per environment."
+    import logging
+    absl = logging.getLogger('absl')
+    level = absl.level
+    absl.setLevel(logging.ERROR)
+    try: return suite.load(domain, task, task_kwargs={'random': 0})
+    finally: absl.setLevel(level)
+
 def check_dmc_task(domain: str, task: str) -> tuple[str, str]:
     "`(domain, task)` if the suite has it, else one error naming the closest suite tasks."
     suite = _load_suite()
@@ -63,7 +72,7 @@ class DMCEnv(gym.Env):
     def __init__(self, domain: str, task: str, bins: int | None = None):
         suite = _load_suite()
         self.domain, self.task = check_dmc_task(domain, task)
-        self._env = suite.load(domain, task, task_kwargs={'random': 0})
+        self._env = _quiet_load(suite, domain, task)
         # no limit of dm_control's own: gymnasium's TimeLimit truncates, and a second step counter would be one more
         # piece of state to snapshot (suite tasks pass their time limit themselves, so it cannot go through load)
         self._env._step_limit = float('inf')

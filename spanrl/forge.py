@@ -22,8 +22,8 @@ from .records import atomic_write_json
 from .sac import SACConfig, SACTrainer, LOG_STD_MIN, LOG_STD_MAX
 
 # %% auto 0
-__all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'behaviour_config', 'load_actor', 'policy_actions', 'train_behaviour',
-           'rollout', 'rollout_returns', 'read_log', 'candidate_checkpoints', 'choose_checkpoints',
+__all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'behaviour_config', 'load_actor', 'policy_actions', 'train_resumably',
+           'train_behaviour', 'rollout', 'rollout_returns', 'read_log', 'candidate_checkpoints', 'choose_checkpoints',
            'measure_checkpoints', 'select_checkpoints', 'read_recipe', 'read_rollouts', 'forge_status', 'has_recipe',
            'replay_schedule', 'kind_episodes', 'recipe_fingerprint', 'stale_reason', 'build', 'pin_checksums']
 
@@ -59,34 +59,41 @@ def policy_actions(net, obs: np.ndarray, low, high, gen: torch.Generator | None)
     return (torch.tanh(mean).numpy() * scale + bias).astype(np.float32)
 
 # %% ../nbs/09_forge.ipynb 7
-def train_behaviour(env: str, total_steps: int = 1_000_000, every: int = 10_000, seed: int = 0,
-                    out: Path | None = None, progress: bool = True, log=print, **cfg) -> Path:
-    "Train (or continue training) the SAC behaviour policy of `env`; checkpoints, log and state under `out/run`."
-    tr = SACTrainer(behaviour_config(env, total_steps, every, **cfg), [seed])  # checks the arguments before any file is made
-    run = Path(out or forge_dir() / env) / 'run'
+def train_resumably(tr, run: Path, name: str, save, every: int, progress: bool = True, log=print) -> Path:
+    """Run trainer `tr` to its budget, continuing from `run/trainer.pt` if a run left one. Every `every` steps `save(t)`
+    writes its checkpoint and returns a log line (a dict), which is appended to `run/log.jsonl`; then the trainer state
+    is saved. The state is written last, so an interruption between the writes repeats a step rather than losing one
+    (`read_log` keeps a step's last line)."""
     run.mkdir(parents=True, exist_ok=True)
     state = run / 'trainer.pt'
     if state.exists():
         tr.load_state_dict(torch.load(state, weights_only=False))
-        if log: log(f"resuming {env} behaviour training at step {tr.step:,}")
-    info = tr.info
+        if log: log(f"resuming {name} behaviour training at step {tr.step:,}")
+    def checkpoint(t):
+        line = dict(step=t.step, **save(t), wall_s=round(t.wall, 1), updates=t.updates)
+        with open(run / 'log.jsonl', 'a') as f: f.write(json.dumps(line) + '\n')
+        _atomic_save(t.state_dict(), state)
+        if log: log(f"{name} step {t.step:,}: " + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in line.items()
+                                                       if k.endswith('return')) + f", {t.wall / 60:.1f} min")
+    try: tr.run(every=every, callback=checkpoint, progress=progress)
+    finally: tr.close()
+    return run
 
-    def checkpoint(t: SACTrainer):
+def train_behaviour(env: str, total_steps: int = 1_000_000, every: int = 10_000, seed: int = 0,
+                    out: Path | None = None, progress: bool = True, log=print, **cfg) -> Path:
+    "Train (or continue training) the SAC behaviour policy of `env`; checkpoints, log and state under `out/run`."
+    tr = SACTrainer(behaviour_config(env, total_steps, every, **cfg), [seed])  # checks the arguments before any file is made
+    run, info = Path(out or forge_dir() / env) / 'run', tr.info
+
+    def save(t: SACTrainer) -> dict:
         actor = dict(env_id=info.env_id, arch=t.cfg.arch, net=t.cfg.net, obs_dim=info.obs_dim, act_dim=info.act_dim,
                      step=t.step, seed=seed, learning_starts=t.cfg.learning_starts, state={k: v[:1].clone() for k, v in t.ag.actor.state_dict().items()})
         path = run / f'actor-{t.step:07d}.pt'
         _atomic_save(actor, path)
         net, _ = load_actor(path)
         ret = rollout_returns(net, info.env_id, episodes=5, seed=10_000_000 + t.step)
-        line = dict(step=t.step, stochastic_return=float(np.mean(ret)), deterministic_return=t.curve[-1][1][0],
-                    wall_s=round(t.wall, 1), updates=t.updates)
-        with open(run / 'log.jsonl', 'a') as f: f.write(json.dumps(line) + '\n')
-        _atomic_save(t.state_dict(), state)
-        if log: log(f"{env} step {t.step:,}: stochastic return {line['stochastic_return']:.0f}, "
-                    f"deterministic {line['deterministic_return']:.0f}, {t.wall / 60:.1f} min")
-    try: tr.run(every=every, callback=checkpoint, progress=progress)
-    finally: tr.close()
-    return run
+        return dict(stochastic_return=float(np.mean(ret)), deterministic_return=t.curve[-1][1][0])
+    return train_resumably(tr, run, env, save, every, progress, log)
 
 # %% ../nbs/09_forge.ipynb 9
 def rollout(policy, env_id: str, n: int, seed: int, n_envs: int = 8, stochastic: bool = True, progress=None) -> list:

@@ -13,7 +13,7 @@ import torch
 from .data import DatasetError, NAMESPACE, parse_id, write_dataset, load_local, dataset_facts
 from .decqn import DecQNConfig, DecQNTrainer
 from .dmc import DMC_ENVS, DMC_KINDS, DMC_REF, dmc_gym_id
-from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint, pin_checksums
+from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint, pin_checksums, train_resumably
 
 # %% auto 0
 __all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'PIN_SIZE', 'behaviour_config_dmc', 'load_q',
@@ -39,26 +39,15 @@ def train_behaviour_dmc(env: str, total_steps: int = 1_000_000, every: int = 20_
                         run_dir: Path | None = None, progress: bool = True, log=print, **cfg) -> Path:
     "Train (or continue training) the DecQN behaviour agent of `env`; checkpoints, log and state in `run_dir` (default `out/run`)."
     tr = DecQNTrainer(behaviour_config_dmc(env, total_steps, every, **cfg), [seed])   # checks the arguments before any file is made
-    run = Path(run_dir or Path(out or forge_dir() / env) / 'run')
-    run.mkdir(parents=True, exist_ok=True)
-    state = run / 'trainer.pt'
-    if state.exists():
-        tr.load_state_dict(torch.load(state, weights_only=False))
-        if log: log(f"resuming {env} behaviour training at step {tr.step:,}")
-    info, ag = tr.info, tr.ag
+    run, info, ag = Path(run_dir or Path(out or forge_dir() / env) / 'run'), tr.info, tr.ag
 
-    def checkpoint(t: DecQNTrainer):
+    def save(t: DecQNTrainer) -> dict:
         q = dict(env_id=info.env_id, arch=t.cfg.arch, net=t.cfg.net, obs_dim=info.obs_dim, dims=ag.d, bins=ag.b,
                  step=t.step, seed=seed, learning_starts=t.cfg.learning_starts, epsilon=t.learner.epsilon,
                  state={k: v[:1].clone() for k, v in ag.q.state_dict().items()})
         _atomic_save(q, run / f'q-{t.step:07d}.pt')
-        line = dict(step=t.step, greedy_return=t.curve[-1][1][0], epsilon=t.learner.epsilon, wall_s=round(t.wall, 1), updates=t.updates)
-        with open(run / 'log.jsonl', 'a') as f: f.write(json.dumps(line) + '\n')
-        _atomic_save(t.state_dict(), state)
-        if log: log(f"{env} step {t.step:,}: greedy return {line['greedy_return']:.0f}, {t.wall / 60:.1f} min")
-    try: tr.run(every=every, callback=checkpoint, progress=progress)
-    finally: tr.close()
-    return run
+        return dict(greedy_return=t.curve[-1][1][0], epsilon=t.learner.epsilon)
+    return train_resumably(tr, run, env, save, every, progress, log)
 
 # %% ../nbs/09b_forge_dmc.ipynb 11
 BEHAVIOUR_EPSILON = 0.05   # ours: DecQN's final training epsilon (DecQNConfig.eps_min), the policy as it collected
