@@ -5,6 +5,7 @@
 # %% ../nbs/09b_forge_dmc.ipynb 3
 from __future__ import annotations
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,9 @@ from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint, pin
 
 # %% auto 0
 __all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'PIN_SIZE', 'behaviour_config_dmc', 'load_q',
-           'train_behaviour_dmc', 'BehaviourPolicy', 'rollout_dmc', 'episode_returns', 'dmc_candidates', 'measure_dmc',
-           'choose_dmc', 'select_checkpoints_dmc', 'dmc_episodes', 'random_policy', 'kind_episodes_dmc',
-           'forge_status_dmc', 'stale_reason_dmc', 'build_dmc', 'pin_checksums_dmc']
+           'train_behaviour_dmc', 'BehaviourPolicy', 'torch_threads', 'rollout_dmc', 'episode_returns',
+           'dmc_candidates', 'measure_dmc', 'choose_dmc', 'select_checkpoints_dmc', 'dmc_episodes', 'random_policy',
+           'kind_episodes_dmc', 'forge_status_dmc', 'stale_reason_dmc', 'build_dmc', 'pin_checksums_dmc']
 
 # %% ../nbs/09b_forge_dmc.ipynb 6
 def behaviour_config_dmc(env: str, total_steps: int = 1_000_000, every: int = 20_000, **kw) -> DecQNConfig:
@@ -73,8 +74,19 @@ class BehaviourPolicy:
         return a
 
 # %% ../nbs/09b_forge_dmc.ipynb 12
+@contextmanager
+def torch_threads(n: int):
+    "torch's intra-op threads set to `n` inside the block, restored after it."
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(before)
+
 def rollout_dmc(policy: BehaviourPolicy, env_id: str, episodes: int, seed: int, n_envs: int = 8, progress=None) -> list:
     "`episodes` whole episodes (dicts of arrays, Minari's layout) of `policy`; episode k resets with seed `seed * 1000 + k`."
+    with torch_threads(1): return _rollout_dmc(policy, env_id, episodes, seed, n_envs, progress)
+
+def _rollout_dmc(policy, env_id, episodes, seed, n_envs, progress) -> list:
     import gymnasium as gym
     rng = np.random.default_rng(seed)
     n_envs = min(n_envs, episodes)
@@ -260,7 +272,8 @@ def build_dmc(ds_id: str, out: Path | None = None, progress: bool = True, replac
     write_dataset(ds_id, eps, env_id, meta, ref=ref, replace=replace)
     return load_local(ds_id)
 
-PIN_SIZE = 10_000   # every level at this size is pinned, and rebuilt by the tests (seconds each); full sizes with full=True
+PIN_SIZE = 4_000    # every level at this size is pinned and rebuilt by the tests (the smallest that holds every part of
+                    # random-medium-expert and two episodes of each half of medium-expert); full sizes with full=True
 
 def pin_checksums_dmc(env: str, ids=None, out: Path | None = None, progress: bool = True, full: bool = False) -> dict:
     "Build `ids` (default: every level at PIN_SIZE, and at its full size if `full`) in a scratch Minari root; record their checksums."

@@ -125,7 +125,7 @@ def test_fresh_build_from_committed_checkpoint_matches_its_checksum(minari_root)
     assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
 
 DMC_PINS = {p.parent.name: p for p in sorted(forge.forge_dir().glob('dmc-*/checksums.json'))}
-CI_SIZE = 10_000   # the pins a test rebuilds: every level at spanrl.forge_dmc.PIN_SIZE (full sizes are `spanrl forge pin --full`)
+CI_SIZE = 4_000   # the pins a test rebuilds: every level at spanrl.forge_dmc.PIN_SIZE (full sizes: `spanrl forge pin --full`)
 
 def _small(ds_id): return (size := data.parse_id(ds_id)['size']) is not None and size <= CI_SIZE
 
