@@ -1,6 +1,8 @@
 """Bad input through the library's entry points: each gets one error of the library's own kinds (ValueError, its
 DatasetError, TypeError for a wrong type) whose message names what is wrong; never a bare KeyError, ZeroDivisionError,
 a dtype error from deep inside torch, or a silently wrong result."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +19,19 @@ def episode(T=4, obs=11, act=3, **edits):
               terminations=np.r_[np.zeros(T - 1), 1], truncations=np.zeros(T))
     ep.update(edits)
     return ep
+
+def in_empty_forge(call):
+    "`call` run against a forge directory with no checkpoints, whatever the repository has committed."
+    def run():
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            before = os.environ.get('SPANRL_FORGE_DIR')
+            os.environ['SPANRL_FORGE_DIR'] = d
+            try: return call()
+            finally:
+                if before is None: del os.environ['SPANRL_FORGE_DIR']
+                else: os.environ['SPANRL_FORGE_DIR'] = before
+    return run
 
 BAD = [  # (what, call, error type, words the message must hold)
     ('SPAN width 0', lambda: make_net('span', 4, 2, width=0), ValueError, 'SPAN width must be a positive integer'),
@@ -44,7 +59,7 @@ BAD = [  # (what, call, error type, words the message must hold)
     ('unknown paper', lambda: select_reproductions(['SPINN']), ValueError, "unknown paper or reproduction 'SPINN'"),
     ('unknown scale in a plan', lambda: plan(['kan_cql'], 'large'), ValueError, "unknown scale 'large'"),
     ('zero jobs', lambda: run_batch(['kan_cql'], 'smoke', '/tmp/x', jobs=0), ValueError, 'jobs must be a positive integer'),
-    ('DM Control data without checkpoints', lambda: load('spanrl/dmc-dog-trot-3bins/medium-4k-v0'), DatasetError,
+    ('DM Control data without checkpoints', in_empty_forge(lambda: load('spanrl/dmc-dog-trot-3bins/medium-4k-v0')), DatasetError,
      'no behaviour checkpoints for dmc-dog-trot-3bins yet'),
     ('DM Control data in part episodes', lambda: load('spanrl/dmc-cheetah-run-3bins/medium-expert-3k-v0'), DatasetError, 'a multiple of 2,000'),
     ('unknown DM Control level', lambda: load('spanrl/dmc-cheetah-run-3bins/medium-replay-v0'), DatasetError, 'kinds random, medium'),
