@@ -132,7 +132,7 @@ def test_report_lists_failed_and_missing_runs_and_a_rerun_fills_them(smoke_repor
     (dsets / 'datasets-hopper-seed0.ipynb').rename(dsets / 'datasets-hopper-seed0.failed.ipynb')
     html = report.render_report(out, 'smoke').read_text()
     text = re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', html))
-    assert '3 of 4 runs done (1 invalid)' in text and '3 of 4 runs done (1 failed)' in text     # the status table
+    assert '3 of 4 runs done (1 invalid)' in text and '4 of 5 runs done (1 failed)' in text     # the status table (span_online; datasets)
     assert 'span_online-sac-InvertedPendulum-v5-span-seed0 invalid record' in text              # in its own section
     assert 'datasets-hopper-seed0 failed' in text
     assert 'SPAN online' in text and 'Claims ledger' in text                                    # nothing after it lost
