@@ -76,17 +76,15 @@ class BehaviourPolicy:
 # %% ../nbs/09b_forge_dmc.ipynb 12
 @contextmanager
 def torch_threads(n: int):
-    "torch's intra-op threads set to `n` inside the block, restored after it."
+    "torch's intra-op threads set to `n` inside the block (or the decorated function), restored after it."
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try: yield
     finally: torch.set_num_threads(before)
 
+@torch_threads(1)
 def rollout_dmc(policy: BehaviourPolicy, env_id: str, episodes: int, seed: int, n_envs: int = 8, progress=None) -> list:
     "`episodes` whole episodes (dicts of arrays, Minari's layout) of `policy`; episode k resets with seed `seed * 1000 + k`."
-    with torch_threads(1): return _rollout_dmc(policy, env_id, episodes, seed, n_envs, progress)
-
-def _rollout_dmc(policy, env_id, episodes, seed, n_envs, progress) -> list:
     import gymnasium as gym
     rng = np.random.default_rng(seed)
     n_envs = min(n_envs, episodes)

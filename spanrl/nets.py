@@ -138,12 +138,12 @@ class ResMLP(EnsembleNet):
     def __init__(self, in_dim, out_dim, width: int = 512, blocks: int = 1, activation: str = 'relu',
                  layer_norm: bool = True, ensemble=1, check_inputs=True):
         width = check_positive_int('ResMLP width', width)
-        blocks = int(blocks) if blocks == 0 else check_positive_int('ResMLP blocks', blocks)
-        super().__init__(in_dim, out_dim, ensemble, check_inputs, width=width, blocks=blocks, activation=activation,
+        if problem := integer_problem(blocks, low=0): raise ValueError(f"ResMLP blocks {problem}, got {blocks!r}")
+        super().__init__(in_dim, out_dim, ensemble, check_inputs, width=width, blocks=int(blocks), activation=activation,
                          layer_norm=bool(layer_norm))
         self.act = _activation(activation)
         self.embed = EnsembleLinear(in_dim, width, ensemble)
-        self.res = nn.ModuleList(EnsembleLinear(width, width, ensemble) for _ in range(2 * blocks))
+        self.res = nn.ModuleList(EnsembleLinear(width, width, ensemble) for _ in range(2 * int(blocks)))
         self.ln_scale = nn.Parameter(torch.ones(ensemble, 1, width)) if layer_norm else None
         self.ln_shift = nn.Parameter(torch.zeros(ensemble, 1, width)) if layer_norm else None
         self.head = EnsembleLinear(width, out_dim, ensemble)

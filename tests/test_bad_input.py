@@ -2,6 +2,8 @@
 DatasetError, TypeError for a wrong type) whose message names what is wrong; never a bare KeyError, ZeroDivisionError,
 a dtype error from deep inside torch, or a silently wrong result."""
 import os
+import tempfile
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -23,14 +25,7 @@ def episode(T=4, obs=11, act=3, **edits):
 def in_empty_forge(call):
     "`call` run against a forge directory with no checkpoints, whatever the repository has committed."
     def run():
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            before = os.environ.get('SPANRL_FORGE_DIR')
-            os.environ['SPANRL_FORGE_DIR'] = d
-            try: return call()
-            finally:
-                if before is None: del os.environ['SPANRL_FORGE_DIR']
-                else: os.environ['SPANRL_FORGE_DIR'] = before
+        with tempfile.TemporaryDirectory() as d, mock.patch.dict(os.environ, SPANRL_FORGE_DIR=d): return call()
     return run
 
 BAD = [  # (what, call, error type, words the message must hold)

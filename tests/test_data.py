@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from spanrl import data, forge
+from spanrl.forge_dmc import PIN_SIZE
 from spanrl.data import DatasetError, Transitions, load, dataset_id, dataset_path, write_dataset, checksum, read_episodes
 
 @pytest.fixture
@@ -125,9 +126,8 @@ def test_fresh_build_from_committed_checkpoint_matches_its_checksum(minari_root)
     assert data.dataset_facts(ds_id)['checksum'] == want[ds_id]
 
 DMC_PINS = {p.parent.name: p for p in sorted(forge.forge_dir().glob('dmc-*/checksums.json'))}
-CI_SIZE = 4_000   # the pins a test rebuilds: every level at spanrl.forge_dmc.PIN_SIZE (full sizes: `spanrl forge pin --full`)
-
-def _small(ds_id): return (size := data.parse_id(ds_id)['size']) is not None and size <= CI_SIZE
+def _small(ds_id):   # the pins a test rebuilds: every level at PIN_SIZE (full sizes are `spanrl forge pin --full`'s)
+    return (size := data.parse_id(ds_id)['size']) is not None and size <= PIN_SIZE
 
 @pytest.mark.skipif(not DMC_PINS, reason='no committed DM Control behaviour checkpoints yet')
 @pytest.mark.parametrize('env', sorted(DMC_PINS) or ['none'])
