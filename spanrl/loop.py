@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from .data import Transitions, normalized_score, ENV_IDS
 from .envs import EnsembleEnvs, evaluate
-from .learner import Learner, Settings, positive_int, flag, read_checkpoint, save_checkpoint
+from .learner import Learner, Settings, positive_int, nonnegative_int, flag, read_checkpoint, save_checkpoint
 from .sac import EnsembleReplay
 from .nets import count_params, shared_generator, member_indices, gather_members
 
@@ -26,12 +26,15 @@ __all__ = ['Phase', 'MixedReplay', 'policy_fn', 'GraphedUpdate', 'update_fn', 't
 class Phase(Settings):
     "One stage of a run: its name, its length, how often it evaluates, and whether it collects experience online."
     label = 'Phase'
-    rules = dict(steps=positive_int, eval_every=positive_int, online=flag, updates_per_step=positive_int)
+    rules = dict(steps=positive_int, eval_every=positive_int, online=flag, updates_per_step=positive_int, batch_size=nonnegative_int,
+                 evaluate=flag)
     name: str = 'offline'        # shown with the curve, the losses and the logs
     steps: int = 1_000           # iterations: offline one update each; online one environment step + `updates_per_step` updates
     eval_every: int = 100        # iterations between evaluations (each also a checkpoint)
     online: bool = False         # act in the environment (the learner's exploration policy); replay = dataset + own transitions
     updates_per_step: int = 1    # online: updates per environment step
+    batch_size: int = 0          # minibatch rows per update; 0: the learner's `cfg.batch_size` (a pre-training phase may want its own)
+    evaluate: bool = True        # evaluate the policy every `eval_every` (False: only checkpoint there: a phase that does not train the policy)
 
 # %% ../nbs/09a_loop.ipynb 7
 class MixedReplay:
@@ -89,11 +92,13 @@ class GraphedUpdate:
         self.graph.replay()  # capturing records the kernels without running them
         return self.out
 
-def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = True):
-    """One call = one update of `learner` on a fresh minibatch; the flag `finite` stays True while every loss has been
-    finite (kept on the device, so a GPU run never waits for it). On a GPU with `graph`, a `GraphedUpdate`."""
+def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = True, batch_size: int | None = None):
+    """One call = one update of `learner` on a fresh minibatch of `batch_size` rows (default: `learner.cfg.batch_size`); the
+    flag `finite` stays True while every loss has been finite (kept on the device, so a GPU run never waits for it). On a
+    GPU with `graph`, a `GraphedUpdate`."""
+    batch_size = batch_size or learner.cfg.batch_size
     def step():
-        losses = learner.update(data.sample(learner.gens, learner.cfg.batch_size))
+        losses = learner.update(data.sample(learner.gens, batch_size))
         finite.logical_and_(torch.stack([torch.isfinite(v).all() for v in losses.values()]).all())
         return losses
     gen = shared_generator(learner.gens)
@@ -138,7 +143,7 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
     """Train `learner` through `phases` in order (`Phase`: offline on `data`, or online: acting in `info`'s environment
     into a replay that starts as `data`, rewards times `reward_scale`). The learner hears of each phase first
     (`Learner.begin_phase`). Returns the evaluation curve and the logged losses over all phases (x: iterations so
-    far), each phase's span, online episode returns per member and timings. With `checkpoint`, everything (learner,
+    far), each phase's span, online episode returns per member and timings (`clock`: training seconds at each evaluation). With `checkpoint`, everything (learner,
     replay, environments mid-episode, progress) is saved at every evaluation, and a run started again with the same
     settings resumes from it and ends as an uninterrupted run would. Losses are checked for NaN/inf every
     `check_every` updates (default: every update on the CPU, every 1,000 on a GPU) and before every checkpoint; their
@@ -157,6 +162,7 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
     curve, losses, spans = (saved['curve'], saved['losses'], saved['spans']) if saved else ([], [], [])
     returns = saved['train_returns'] if saved else [[] for _ in learner.seeds]
     before_s, eval_s = (saved['wall_s'], saved['eval_s']) if saved else (0.0, 0.0)
+    clock = saved.get('clock', []) if saved else []   # (iteration, seconds of training so far, evaluations left out)
     if saved and log: log(f"resuming from {checkpoint} in phase {phases[k0].name!r} at iteration {i0:,}")
     t = sum(p.steps for p in phases[:k0]) + i0
     t0, last_good = time.perf_counter(), (t or None)
@@ -170,7 +176,7 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
         if online and saved and k == k0 and 'online' in saved: online.load_state_dict(saved['online'])
         source = online.replay if online else data
         # an online replay grows every step, so its sampling cannot be replayed as one CUDA graph
-        update = update_fn(learner, source, finite, getattr(learner.cfg, 'cuda_graph', False) and not ph.online)
+        update = update_fn(learner, source, finite, getattr(learner.cfg, 'cuda_graph', False) and not ph.online, ph.batch_size or None)
         loss_window = loss_every or max(1, ph.eval_every // 10)
         if not start_i: spans.append((ph.name, t + 1, t + ph.steps))
         sums, counts, last_check = {}, {}, t
@@ -199,15 +205,17 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
                     last_check = t
                 if evaluate_now:
                     t_eval = time.perf_counter()
-                    rets = evaluate(policy_fn(learner, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
-                    scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
-                    curve.append((t, rets.tolist(), scores))
-                    bar.set_postfix_str(f'{ph.name} ' + ('score ' if scores else 'return ') + ' '.join(f'{s:.0f}' for s in (scores or rets)))
-                    if log: log(f"{ph.name} {t}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
+                    clock.append((t, before_s + t_eval - t0 - eval_s))
+                    if ph.evaluate:
+                        rets = evaluate(policy_fn(learner, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
+                        scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
+                        curve.append((t, rets.tolist(), scores))
+                        bar.set_postfix_str(f'{ph.name} ' + ('score ' if scores else 'return ') + ' '.join(f'{s:.0f}' for s in (scores or rets)))
+                        if log: log(f"{ph.name} {t}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
                     eval_s += time.perf_counter() - t_eval
                     if checkpoint:
                         save_checkpoint(checkpoint, learner, _run_of(phases), step=t, phase=k, phase_step=i, curve=curve, losses=losses, spans=spans,
-                              train_returns=returns, wall_s=before_s + time.perf_counter() - t0, eval_s=eval_s,
+                              train_returns=returns, wall_s=before_s + time.perf_counter() - t0, eval_s=eval_s, clock=clock,
                               **(dict(online=online.state_dict()) if online else {}))
                         last_good = t
         finally:
@@ -216,8 +224,9 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
     if device.type == 'cuda': torch.cuda.synchronize(device)
     wall = before_s + time.perf_counter() - t0
     # update_s leaves out evaluation (and checkpoint) time: what a time-per-update comparison should read
-    return dict(curve=curve, losses=losses, phases=spans, train_returns=returns, final_return=curve[-1][1],
-                final_score=curve[-1][2], wall_clock_s=wall, device=str(device), update_s=wall - eval_s,
+    # clock: training seconds at every evaluation point (evaluations left out): x-axis of a return-against-time curve
+    return dict(curve=curve, losses=losses, phases=spans, train_returns=returns, final_return=curve[-1][1] if curve else None, clock=clock,
+                final_score=curve[-1][2] if curve else None, wall_clock_s=wall, device=str(device), update_s=wall - eval_s,
                 updates_per_s=total / (wall - eval_s), resumed_from=(saved and sum(p.steps for p in phases[:k0]) + i0) or None,
                 params={name: count_params(getattr(learner.ag, net)) for name, net in (('actor', 'actor'), ('critic', 'q'))
                         if hasattr(learner.ag, net)})
