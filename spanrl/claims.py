@@ -14,11 +14,12 @@ from .papers import claims as paper_claims
 from .stats import iqm, fewer_steps_pct, compare_ci, relative_iqm_difference
 
 # %% auto 0
-__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'SUPPORT_MARGIN', 'CHECKS',
-           'Claim', 'interval_verdict', 'check_sample_efficiency', 'check_success_rate', 'check_anytime',
-           'check_robustness', 'comparable', 'worse', 'check_span_iql', 'check_kan_actor_params', 'check_kan_actor',
-           'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best', 'check_spar_support', 'check_spaars_offline',
-           'gate_trend', 'check_spaars_gate', 'all_claims', 'judge', 'evaluate_claims']
+__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'SUPPORT_MARGIN',
+           'SPIN_BASELINES', 'TARGET_FRACTION', 'CHECKS', 'Claim', 'interval_verdict', 'check_sample_efficiency',
+           'check_success_rate', 'check_anytime', 'check_robustness', 'comparable', 'worse', 'check_span_iql',
+           'check_kan_actor_params', 'check_kan_actor', 'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best',
+           'check_spar_support', 'check_spaars_offline', 'gate_trend', 'check_spaars_gate', 'check_spin_return',
+           'time_to_target', 'check_spin_target', 'check_spin_asm', 'all_claims', 'judge', 'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -244,6 +245,61 @@ def check_spaars_gate(df):
         yield dict(context=f"{len(trends)} seed(s) that handed over", held=held,
                    ours=f"firing rate, last third minus first third after the hand-over: {', '.join(f'{d:+.2f}' for d in trends)}")
 
+def _spin(df):
+    "SPIN-reproduction records as a (dataset x method) table of per-seed final returns."
+    df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', 'method')})
+    df = df.assign(dataset=df.env + '-' + df.kind, returns=df.metrics.map(lambda m: np.asarray(m['final_return'], float)))
+    return df.pivot_table(index='dataset', columns='method', values='returns', aggfunc='first')
+
+SPIN_BASELINES = {'f-iql': 'F-IQL', 'ar-iql': 'AR-IQL', 'saint': 'SAINT'}
+
+def check_spin_return(df):
+    "SPIN's final return against each baseline's, over datasets x seeds."
+    t = _spin(df)
+    for m, name in SPIN_BASELINES.items():
+        if {'spin', m} <= set(t.columns) and len(d := t[['spin', m]].dropna()):
+            gain = [100 * (np.mean(s) / np.mean(b) - 1) for s, b in zip(d.spin, d[m]) if np.mean(b)]
+            r = better(list(d.spin), list(d[m]), f'SPIN vs {name}')
+            yield dict(r, ours=r['ours'] + (f"; mean gain per dataset up to {max(gain):+.0f}%" if gain else ''))
+
+def time_to_target(record: dict, target: float) -> list:
+    "Per seed, the training seconds (ASM pre-training included, evaluations left out) at its first evaluation with return >= `target`; None if never."
+    m = record['metrics']
+    rets = np.array([c[1] for c in record['curves']['eval']], float)          # (evaluations, seeds)
+    return [next((t for t, r in zip(m['eval_seconds'], rets[:, i]) if r >= target), None) for i in range(rets.shape[1])]
+
+TARGET_FRACTION = 0.95   # the paper's target: 95% of F-IQL's final return on the same dataset
+
+def check_spin_target(df):
+    """Minutes to 95% of F-IQL's final return (mean over its seeds), per dataset; a seed that never gets there counts as
+    its run's whole training time. SPIN against SAINT and F-IQL: held if SPIN's median over datasets x seeds is at least
+    10% lower, not held if at least 10% higher, else inconclusive."""
+    recs = {(r['config']['env'] + '-' + r['config']['kind'], r['config']['method']): r for r in df.to_dict('records')}
+    dsets = {ds for ds, _ in recs}
+    for m in ('saint', 'f-iql'):
+        ours, theirs, never = [], [], 0
+        for ds in sorted(d for d in dsets if {(d, 'spin'), (d, m), (d, 'f-iql')} <= set(recs)):
+            target = TARGET_FRACTION * np.mean(recs[ds, 'f-iql']['metrics']['final_return'])
+            for rec, out in ((recs[ds, 'spin'], ours), (recs[ds, m], theirs)):
+                hits = time_to_target(rec, target)
+                never += sum(h is None for h in hits) if out is ours else 0
+                out += [rec['metrics']['eval_seconds'][-1] if h is None else h for h in hits]
+        if not ours: continue
+        a, b = np.median(ours) / 60, np.median(theirs) / 60
+        held = True if a < b / TIME_MARGIN else (False if a > b * TIME_MARGIN else INCONCLUSIVE)
+        yield dict(context=f"vs {SPIN_BASELINES[m]}, {len(ours)} seed run(s)", held=held,
+                   ours=f"median {a:.1f} vs {b:.1f} min ({b / a:.1f}x)" + (f"; {never} SPIN seed(s) never reached it" if never else ''))
+
+def check_spin_asm(df):
+    "The pre-trained ASM's exact match against the independence product, per SPIN seed: held if above on every seed."
+    rows = [(r.config['env'] + '-' + r.config['kind'], r.metrics['asm_accuracy']) for _, r in df.iterrows()
+            if r.config['method'] == 'spin' and 'asm_accuracy' in r.metrics]
+    for ds, acc in rows:
+        above = [e > i for e, i in zip(acc['exact'], acc['independent'])]
+        held = True if all(above) else (False if not any(above) else INCONCLUSIVE)
+        yield dict(context=ds, held=held, ours=f"exact match {np.mean(acc['exact']):.2%} vs independence {np.mean(acc['independent']):.2%}, "
+                   f"chance {np.mean(acc['chance']):.2%}")
+
 CHECKS: dict[str, Callable] = dict(
     sample_efficiency=check_sample_efficiency, success_rate=check_success_rate, anytime=check_anytime,
     robustness=check_robustness, span_iql=check_span_iql, kan_actor_params=check_kan_actor_params, kan_actor=check_kan_actor,
@@ -251,7 +307,7 @@ CHECKS: dict[str, Callable] = dict(
     spar_bc=check_spar_bc, spar_best=check_spar_best, spar_support=check_spar_support,
     spaars_offline=check_spaars_offline, spaars_finetune=_spaars_vs('iql-finetune', comparable, 'IQL fine-tuned'),
     spaars_latent=_spaars_vs('latent-only', better, 'latent-only'),  # the exploitation gap
-    spaars_gate=check_spaars_gate)
+    spaars_gate=check_spaars_gate, spin_return=check_spin_return, spin_target=check_spin_target, spin_asm=check_spin_asm)
 
 # %% ../nbs/91_claims.ipynb 9
 def all_claims() -> list[Claim]:

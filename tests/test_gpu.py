@@ -89,3 +89,27 @@ def test_spaars_offline_graph_replay_equals_eager():
     for l in (eager, graphed): l.begin_phase(Phase('offline', 16, 16))
     _assert_replay_matches(eager, graphed, data, 12, 'offline')
     _assert_same_parameters(eager, graphed)
+
+@pytest.mark.parametrize('actor', ['mlp', 'ar', 'saint', 'spin'])
+def test_spin_learners_train_on_the_gpu(actor):
+    "Every SPIN-family actor updates (ASM phase too) and acts on the GPU with finite losses; the frozen encoder stays put."
+    from spanrl.spin import Factored, FactoredConfig, factored_phases
+    from spanrl.loop import Phase
+    g = torch.Generator().manual_seed(0)
+    T = 200
+    eps = [dict(observations=torch.randn(T + 1, 17, generator=g).numpy(), actions=torch.randint(0, 3, (T, 6), generator=g).float().numpy(),
+                rewards=torch.rand(T, generator=g).numpy(), terminations=torch.zeros(T, dtype=torch.bool).numpy(),
+                truncations=(torch.arange(T) == T - 1).numpy()) for _ in range(20)]
+    data = Transitions(eps, normalize=True).to('cuda')
+    cfg = FactoredConfig(actor=actor, d_model=32, heads=4, blocks=2, head_hidden=16, asm_epochs=1, device='cuda')
+    learner = Factored(cfg, 17, (3,) * 6, [0, 1])
+    ok = torch.ones((), dtype=torch.bool, device='cuda')
+    for ph in factored_phases(cfg, len(data)):
+        learner.begin_phase(ph)
+        before = [p.clone() for p in learner.ag.actor.encoder.parameters()] if actor == 'spin' and ph.name != 'asm' else None
+        step = update_fn(learner, data, ok, graph=False, batch_size=ph.batch_size or None)
+        for _ in range(3): losses = step()
+        assert bool(ok), losses
+        if before: assert all(torch.equal(p, q) for p, q in zip(before, learner.ag.actor.encoder.parameters()))
+    a = learner.act(data.obs[:8].expand(2, 8, -1))
+    assert a.shape == (2, 8, 6) and a.device.type == 'cuda'

@@ -68,6 +68,18 @@ def test_smoke_report_has_datasets_section(smoke_report):
     assert 'Datasets built at scale smoke' in html and 'spanrl/hopper/random-2k-v0' in html
     assert 'spanrl/dmc-cheetah-run-3bins/random-2k-v0' in html      # SPIN's factored DM Control data
 
+def test_smoke_report_has_spin_section(smoke_report):
+    out, _ = smoke_report
+    df = load_records(out / 'runs' / 'smoke' / 'spin' / 'results' / 'seed0')
+    base = 'dmc-cheetah-run-3bins-random-medium-expert-'
+    assert sorted(df.run_id) == [base + m for m in ('ar-iql', 'f-iql', 'saint', 'spin')]
+    for r in df.itertuples():
+        assert len(r.metrics['eval_seconds']) == len(r.curves['eval']) and r.params['actor'] > 0
+    spin = df[df.run_id == base + 'spin'].iloc[0]
+    assert spin.metrics['asm_updates'] > 0 and set(spin.metrics['asm_accuracy']) == {'exact', 'slot', 'independent', 'chance'}
+    html = (out / 'index.html').read_text()
+    assert 'SPIN: a frozen, pre-trained action model' in html and 'SPIN paper (A40 minutes to target)' in html
+
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
     nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit-seed0.ipynb'
