@@ -23,7 +23,7 @@ from .offline import OFFLINE_RULES, DEVICE_RULES, expectile_loss, dataset_env_id
 # %% auto 0
 __all__ = ['ASM_PHASE', 'FactoredConfig', 'MLPActor', 'TransformerActor', 'ARActor', 'sample_categorical', 'FactoredCritics',
            'joint_q', 'support_mask', 'make_actor', 'FactoredAgent', 'clip_members_', 'Factored', 'taken_log_prob',
-           'asm_steps', 'factored_phases', 'prepare_factored', 'train_factored']
+           'asm_steps', 'factored_phases', 'check_factored_actions', 'prepare_factored', 'train_factored']
 
 # %% ../nbs/16_spin.ipynb 6
 def _widths(v) -> str | None:
@@ -399,6 +399,17 @@ def factored_phases(cfg: FactoredConfig, n: int) -> list:
     epoch = math.ceil(n / cfg.asm_batch_size)
     return [Phase(ASM_PHASE, asm_steps(n, cfg), epoch, batch_size=cfg.asm_batch_size, evaluate=False), stage2]
 
+def check_factored_actions(data: Transitions, bins) -> Transitions:
+    "Refuse actions that are not integer indices below each dimension's number of values (they would index past a table)."
+    bins = torch.as_tensor(bins, dtype=data.act.dtype, device=data.act.device)
+    bad = (data.act != data.act.round()) | (data.act < 0) | (data.act >= bins)
+    if bad.any():
+        row, dim = (int(i) for i in bad.nonzero()[0])
+        raise DatasetError(f"action dimension {dim} of transition {row} is {float(data.act[row, dim])}, not an integer index in "
+                           f"[0, {int(bins[dim])}): {int(bad.any(1).sum())} transition(s) hold such actions; factored data store "
+                           f"one bin index per dimension (rebuild the dataset, or check the environment's bins)")
+    return data
+
 def prepare_factored(ds_id: str, progress: bool = True):
     "Load a factored discrete-action dataset; states standardised; rewards as recorded. Returns (transitions, env info)."
     ds = load(ds_id, progress=progress)
@@ -408,7 +419,7 @@ def prepare_factored(ds_id: str, progress: bool = True):
     if info.act_bins is None:
         raise DatasetError(f"{ds_id} has {'continuous' if not info.discrete else 'single discrete'} actions; these methods need "
                            f"factored discrete actions (a MultiDiscrete space), e.g. spanrl/dmc-cheetah-run-3bins/medium-v0")
-    return data, info
+    return check_factored_actions(data, info.act_bins), info
 
 def train_factored(cfg: FactoredConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "Train `cfg.actor` with `cfg.algo` on `cfg.dataset`, one member per seed (SPIN: stage 1, then stage 2)."

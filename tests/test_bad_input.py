@@ -15,6 +15,7 @@ from spanrl.dmc import DMCEnv
 from spanrl.nets import make_net
 from spanrl.records import check_scale
 from spanrl.report import plan, run_batch, select_reproductions
+from spanrl.spin import FactoredConfig, prepare_factored
 
 def episode(T=4, obs=11, act=3, **edits):
     ep = dict(observations=np.zeros((T + 1, obs)), actions=np.zeros((T, act)), rewards=np.ones(T),
@@ -60,6 +61,13 @@ BAD = [  # (what, call, error type, words the message must hold)
     ('unknown DM Control level', lambda: load('spanrl/dmc-cheetah-run-3bins/medium-replay-v0'), DatasetError, 'kinds random, medium'),
     ('unknown DM Control task', lambda: DMCEnv('cheetah', 'walk'), ValueError, 'did you mean cheetah-run'),
     ('DecQN on continuous actions', lambda: DecQNConfig(env_id='spanrl/dmc-cheetah-run-v0').validate(), ValueError, 'needs discrete actions'),
+    ('SPIN on continuous-action data', lambda: prepare_factored('spanrl/hopper/medium-2k-v0', progress=False), DatasetError,
+     'these methods need factored discrete actions'),
+    ('SPIN heads not dividing the width', lambda: FactoredConfig(d_model=100, heads=3).validate(), ValueError, 'd_model=100 must be divisible by heads=3'),
+    ('SPIN masking over 100%', lambda: FactoredConfig(mask_frac=0.95, random_frac=0.1).validate(), ValueError, 'mask_frac + random_frac must be <= 1'),
+    ('SPIN unknown objective', lambda: FactoredConfig(algo='cql').validate(), ValueError, "algo must be one of 'iql', 'awac', 'bcq', got 'cql'"),
+    ('SPIN BCQ with the LSTM actor', lambda: FactoredConfig(actor='ar', algo='bcq').validate(), ValueError, 'BCQ with the autoregressive actor is not built'),
+    ('SPIN negative ASM epochs', lambda: FactoredConfig(asm_epochs=-1).validate(), ValueError, 'asm_epochs must be'),
 ]
 
 @pytest.mark.parametrize('what,call,kind,words', BAD, ids=[b[0] for b in BAD])
