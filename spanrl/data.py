@@ -447,9 +447,10 @@ class Transitions:
             raise DatasetError(f"dataset was recorded on {self.env_id}, not {info.env_id}: load the dataset recorded on "
                                f"{info.env_id} or build the agent for {self.env_id}")
         # factored discrete actions (MultiDiscrete) are stored one index per dimension, like a continuous vector
-        if (info.discrete and not info.act_bins) or (info.obs_dim, info.act_dim) != (self.obs_dim, self.act_dim):
+        single_discrete = info.discrete and not info.act_bins
+        if single_discrete or (info.obs_dim, info.act_dim) != (self.obs_dim, self.act_dim):
             raise DatasetError(f"dataset has observations of width {self.obs_dim} and actions of width {self.act_dim}, "
-                               f"but {info.env_id} has {info.obs_dim} and {'discrete' if info.discrete and not info.act_bins else info.act_dim}: "
+                               f"but {info.env_id} has {info.obs_dim} and {'discrete' if single_discrete else info.act_dim}: "
                                f"load the dataset recorded on {info.env_id} or build the agent for the dataset's environment")
         return self
 
