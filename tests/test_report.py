@@ -61,12 +61,14 @@ def test_smoke_report_has_span_online_runs_and_ledger(smoke_report):
 def test_smoke_report_has_datasets_section(smoke_report):
     out, _ = smoke_report
     df = load_records(out / 'runs' / 'smoke' / 'datasets' / 'results' / 'seed0')
-    assert sorted(df.run_id) == ['dmc-cheetah-run-3bins', 'dmc-quadruped-walk-3bins', 'halfcheetah', 'hopper', 'walker2d']
+    assert sorted(df.run_id) == ['dmc-cheetah-run-10bins', 'dmc-cheetah-run-30bins', 'dmc-cheetah-run-3bins', 'dmc-quadruped-walk-3bins',
+                                 'halfcheetah', 'hopper', 'walker2d']
     for r in df.itertuples():
         assert all(d['transitions'] in (2_000, 4_000) for d in r.metrics['datasets'])  # smoke size (medium-expert doubles)
     html = (out / 'index.html').read_text()
     assert 'Datasets built at scale smoke' in html and 'spanrl/hopper/random-2k-v0' in html
     assert 'spanrl/dmc-cheetah-run-3bins/random-2k-v0' in html      # SPIN's factored DM Control data
+    assert 'spanrl/dmc-cheetah-run-30bins/medium-expert-2k-v0' in html   # and its bin ablation's
 
 def test_smoke_report_has_spin_section(smoke_report):
     out, _ = smoke_report
@@ -144,7 +146,7 @@ def test_report_lists_failed_and_missing_runs_and_a_rerun_fills_them(smoke_repor
     (dsets / 'datasets-hopper-seed0.ipynb').rename(dsets / 'datasets-hopper-seed0.failed.ipynb')
     html = report.render_report(out, 'smoke').read_text()
     text = re.sub(r'\s+', ' ', re.sub(r'<[^>]+>', ' ', html))
-    assert '3 of 4 runs done (1 invalid)' in text and '4 of 5 runs done (1 failed)' in text     # the status table (span_online; datasets)
+    assert '3 of 4 runs done (1 invalid)' in text and '6 of 7 runs done (1 failed)' in text     # the status table (span_online; datasets)
     assert 'span_online-sac-InvertedPendulum-v5-span-seed0 invalid record' in text              # in its own section
     assert 'datasets-hopper-seed0 failed' in text
     assert 'SPAN online' in text and 'Claims ledger' in text                                    # nothing after it lost
