@@ -25,7 +25,8 @@ from .nets import check_positive_int
 # %% auto 0
 __all__ = ['REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'results_dir', 'reproduction', 'select_reproductions',
            'plan', 'run_files', 'mark_done', 'run_status', 'run_table', 'run_reproduction', 'output_lock', 'run_batch',
-           'render_html', 'render_report', 'build_report', 'run_provenance', 'render_readme', 'forge_command', 'main']
+           'render_html', 'render_report', 'build_report', 'notebook_code_changed', 'forge_paths', 'run_provenance',
+           'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 def _registry() -> dict:
@@ -374,10 +375,33 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
     return index
 
 # %% ../nbs/90_report.ipynb 19
+def notebook_code_changed(rev: str, path: str, repo: str | Path) -> bool:
+    """Whether notebook `path`'s code cells differ between commit `rev` and the working tree of `repo`: prose (markdown
+    cells) and outputs do not change what a run computes, so a run is not stale for them. True if git cannot tell."""
+    import json, subprocess
+    def code(text):
+        try: return [''.join(c['source']).strip() for c in json.loads(text)['cells'] if c['cell_type'] == 'code']
+        except (ValueError, KeyError, TypeError): return None
+    old = subprocess.run(['git', 'show', f"{rev.removesuffix('-dirty')}:{path}"], cwd=repo, capture_output=True, text=True)
+    now = Path(repo) / path
+    if old.returncode or not now.exists(): return True
+    a, b = code(old.stdout), code(now.read_text())
+    return a is None or a != b
+
+# %% ../nbs/90_report.ipynb 20
+def forge_paths(df) -> list[str]:
+    """The forge files runs in `df` read: each environment's folder (`forge/<env>`, from the records' `config.env`) less
+    its pinned checksums (a new pin verifies more sizes, it changes no dataset); all of `forge` if any run names none."""
+    envs = {c.get('env') if isinstance(c, dict) else None for c in df.get('config', [None] * len(df))}
+    dirs = ['forge'] if None in envs else [f'forge/{e}' for e in sorted(envs)]
+    return dirs + [':(exclude)forge/*/checksums.json']
+
+# %% ../nbs/90_report.ipynb 22
 def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook: str | None = None):
     """One row per commit that produced `experiment`'s records (a `load_records` frame): how many runs, when, and which
-    of the files they depend on (the package modules they loaded, the notebook, the settings files the registry says it
-    reads, the forge's checkpoints) have changed since ('stale'), or 'unknown commit' where git cannot tell."""
+    of the files they depend on (the package modules they loaded, the notebook's code cells, the settings files the
+    registry says it reads, the forge's recipes for their environments) have changed since ('stale'), or 'unknown
+    commit' where git cannot tell."""
     import pandas as pd
     from spanrl.records import changed_since
     repo = Path(repo) if repo else repro_dir().parent
@@ -386,9 +410,10 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook
     for rev, d in df.groupby(df.git_rev.fillna('unknown'), sort=False):
         code = sorted({f for c in d.get('code', pd.Series([None] * len(d))) for f in (c if isinstance(c, list) else ['spanrl'])})
         settings = [f"reproductions/settings/{s}.yaml" for s in REPRODUCTIONS.get(experiment, {}).get('settings') or []]
-        paths = (code + [f"reproductions/{notebook or reproduction(experiment)['notebook']}"] + settings
-                 + (['forge'] if 'spanrl/forge.py' in code else []))
+        nb = f"reproductions/{notebook or reproduction(experiment)['notebook']}"
+        paths = code + [nb] + settings + (forge_paths(d) if 'spanrl/forge.py' in code else [])
         changed = changed_since(None if rev == 'unknown' else rev, paths, repo)
+        if changed and nb in changed and rev != 'unknown' and not notebook_code_changed(rev, nb, repo): changed.remove(nb)
         status = ('unknown commit' if changed is None else 'stale: changed since: ' + ', '.join(changed) if changed
                   else 'current') + (' (made with uncommitted changes)' if rev.endswith('-dirty') else '')
         made = sorted(d.created)
@@ -397,7 +422,7 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook
                          status=status))
     return pd.DataFrame(rows)
 
-# %% ../nbs/90_report.ipynb 22
+# %% ../nbs/90_report.ipynb 25
 def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     "Markdown of the index notebook, as README.md holds it."
     from nbconvert import MarkdownExporter
@@ -407,7 +432,7 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     body = re.sub(r'<!-- papers:[^>]*-->', lambda _: papers_table(), body)  # the table comes from the registry
     return body.strip() + '\n'
 
-# %% ../nbs/90_report.ipynb 24
+# %% ../nbs/90_report.ipynb 27
 def forge_command(action: str, target: str, steps: int, threads: int | None = None, run_dir: str | None = None,
                   full: bool = False):
     """The forge from the shell: `train` (resumes; a DM Control target trains DecQN, `nbs/09b_forge_dmc`), `select`
