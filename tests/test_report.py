@@ -81,6 +81,7 @@ def test_smoke_report_has_spin_section(smoke_report):
     assert spin.metrics['asm_updates'] > 0 and set(spin.metrics['asm_accuracy']) == {'exact', 'slot', 'independent', 'chance'}
     html = (out / 'index.html').read_text()
     assert 'SPIN: a frozen, pre-trained action model' in html and 'SPIN paper (A40 minutes to target)' in html
+    assert 'stage-2 updates/s' in html
 
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
