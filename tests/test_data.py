@@ -140,6 +140,19 @@ def test_fresh_dmc_build_from_committed_checkpoints_matches_its_checksums(minari
         load(ds_id, progress=False)
         assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
 
+FULL = os.environ.get('SPANRL_FULL_PINS', '')   # e.g. 'random-medium-expert' or 'all': full-size rebuilds take minutes
+
+@pytest.mark.skipif(not FULL, reason='full-size DM Control rebuilds take minutes a level: set SPANRL_FULL_PINS=<kind>|all')
+@pytest.mark.parametrize('env', sorted(DMC_PINS) or ['none'])
+def test_fresh_dmc_build_at_full_size_matches_its_checksums(minari_root, env):
+    "The full-size pins (`spanrl forge pin <env> --full`): a fresh build of each pinned level matches, byte for byte."
+    want = {k: v for k, v in json.loads(DMC_PINS[env].read_text()).items()
+            if data.parse_id(k)['size'] is None and FULL in ('all', data.parse_id(k)['kind'])}
+    if not want: pytest.skip(f'{env} has no full-size pin of {FULL}')
+    for ds_id, checksum_ in want.items():
+        load(ds_id, progress=False)
+        assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
+
 def test_copy_built_from_an_older_recipe_is_rebuilt(minari_root, tmp_path, monkeypatch):
     import shutil
     shutil.copytree(forge.forge_dir() / 'hopper', tmp_path / 'forge' / 'hopper', ignore=shutil.ignore_patterns('run'))
