@@ -129,6 +129,12 @@ DMC_PINS = {p.parent.name: p for p in sorted(forge.forge_dir().glob('dmc-*/check
 def _small(ds_id):   # the pins a test rebuilds: every level at PIN_SIZE (full sizes are `spanrl forge pin --full`'s)
     return (size := data.parse_id(ds_id)['size']) is not None and size <= PIN_SIZE
 
+def _rebuilds_match(want: dict):
+    "Build each pinned id in the test's fresh Minari root from the committed checkpoints; its checksum must be the pin."
+    for ds_id, checksum_ in want.items():
+        load(ds_id, progress=False)
+        assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
+
 @pytest.mark.skipif(not DMC_PINS, reason='no committed DM Control behaviour checkpoints yet')
 @pytest.mark.parametrize('env', sorted(DMC_PINS) or ['none'])
 def test_fresh_dmc_build_from_committed_checkpoints_matches_its_checksums(minari_root, env):
@@ -136,9 +142,7 @@ def test_fresh_dmc_build_from_committed_checkpoints_matches_its_checksums(minari
     want = {k: v for k, v in json.loads(DMC_PINS[env].read_text()).items() if _small(k)}
     kinds = {data.parse_id(k)['kind'] for k in want}
     assert kinds >= {'random', 'medium', 'expert', 'medium-expert', 'random-medium-expert'}, f"{env} pins only {kinds}"
-    for ds_id, checksum_ in want.items():
-        load(ds_id, progress=False)
-        assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
+    _rebuilds_match(want)
 
 FULL = os.environ.get('SPANRL_FULL_PINS', '')   # e.g. 'random-medium-expert' or 'all': full-size rebuilds take minutes
 
@@ -149,9 +153,7 @@ def test_fresh_dmc_build_at_full_size_matches_its_checksums(minari_root, env):
     want = {k: v for k, v in json.loads(DMC_PINS[env].read_text()).items()
             if data.parse_id(k)['size'] is None and FULL in ('all', data.parse_id(k)['kind'])}
     if not want: pytest.skip(f'{env} has no full-size pin of {FULL}')
-    for ds_id, checksum_ in want.items():
-        load(ds_id, progress=False)
-        assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
+    _rebuilds_match(want)
 
 def test_copy_built_from_an_older_recipe_is_rebuilt(minari_root, tmp_path, monkeypatch):
     import shutil
