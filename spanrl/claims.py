@@ -4,22 +4,19 @@
 
 # %% ../nbs/91_claims.ipynb 3
 from __future__ import annotations
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .papers import claims as paper_claims
-from .stats import iqm, fewer_steps_pct, compare_ci, relative_iqm_difference
+from .papers import claims as paper_claims, load_paper_modules, papers_file
+from .stats import compare_ci, relative_iqm_difference
 
 # %% auto 0
-__all__ = ['INCONCLUSIVE', 'ROBUSTNESS_MATTERS', 'COMPARABLE', 'TIME_MARGIN', 'SPAR_BASELINES', 'SUPPORT_MARGIN',
-           'SPIN_BASELINES', 'TARGET_FRACTION', 'CHECKS', 'Claim', 'interval_verdict', 'check_sample_efficiency',
-           'check_success_rate', 'check_anytime', 'check_robustness', 'comparable', 'worse', 'check_span_iql',
-           'check_kan_actor_params', 'check_kan_actor', 'check_kan_time', 'better', 'check_spar_bc', 'check_spar_best',
-           'check_spar_support', 'check_spaars_offline', 'gate_trend', 'check_spaars_gate', 'check_spin_return',
-           'time_to_target', 'check_spin_target', 'check_spin_asm', 'all_claims', 'judge', 'evaluate_claims']
+__all__ = ['CHECKS', 'INCONCLUSIVE', 'COMPARABLE', 'TIME_MARGIN', 'Claim', 'claim_check', 'interval_verdict', 'comparable',
+           'better', 'worse', 'ratio_verdict', 'by_dataset', 'all_claims', 'judge', 'registered_check',
+           'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -30,81 +27,27 @@ class Claim:
     paper_value: str
     experiment: str        # records experiment with the evidence; '' when no reproduction exists yet
     rule: str              # the comparison, in words
-    check: str = ''        # name of the function in CHECKS that computes our value
+    check: str = ''        # name of the registered check (`CHECKS`) that computes our value
     source: str = ''       # where the paper's number comes from (abstract, paper, arithmetic, notes)
 
 # %% ../nbs/91_claims.ipynb 7
+CHECKS: dict[str, Callable] = {}   # check name (papers.yaml `check`) -> records -> rows; filled by the papers' modules
+
+def claim_check(name: str):
+    "Register the decorated `check(df) -> rows` as the check that claims naming `name` are decided by."
+    def register(check):
+        CHECKS[name] = check
+        return check
+    return register
+
+# %% ../nbs/91_claims.ipynb 10
 INCONCLUSIVE = 'inconclusive'
-
-def _online(df):
-    "SPAN-online records split into full-size runs and reduced-size runs, with algo/env/arch columns."
-    df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('algo', 'env_id', 'arch')})
-    abl = df.config.map(lambda c: c.get('ablation', False))
-    small = df.config.map(lambda c: c.get('size') == 'small')
-    return df[~abl & ~small], df[small]
-
-def _pairs(full):
-    "(env, MLP record, SPAN record) for every environment with both classes."
-    for env in dict.fromkeys(full.sort_values(['algo', 'env_id']).env_id):
-        m, s = (full[(full.env_id == env) & (full.arch == a)] for a in ('mlp', 'span'))
-        if len(m) and len(s): yield env, m.iloc[0], s.iloc[0]
 
 def interval_verdict(lo: float, hi: float, line: float):
     "True if the whole interval is above `line`, False if it is below, else inconclusive."
     return True if lo > line else (False if hi < line else INCONCLUSIVE)
 
-def check_sample_efficiency(df):
-    "Median steps to the threshold over all seeds; a seed that never reaches it counts as the run's budget."
-    full, _ = _online(df)
-    for env, m, s in _pairs(full):
-        budget = max(m.curves['eval_return'][-1][0], s.curves['eval_return'][-1][0])
-        hits_s, hits_m = s.metrics['steps_to_threshold'], m.metrics['steps_to_threshold']
-        pct = fewer_steps_pct(hits_s, hits_m, budget)
-        never = sum(h is None for h in hits_s)
-        note = f" ({never} of {len(hits_s)} SPAN seeds never reached it: counted as {budget:,} steps)" if never else ''
-        yield dict(context=env, ours=f"{pct:+.0f}% fewer steps{note}", held=pct >= 30)
-
-def check_success_rate(df):
-    full, _ = _online(df)
-    for env, m, s in _pairs(full):
-        sr = (s.metrics['success_rate'], m.metrics['success_rate'])
-        ratio = sr[0] / sr[1] if sr[1] else (float('inf') if sr[0] else None)
-        yield dict(context=env, ours=f"{sr[0]:.0%} vs {sr[1]:.0%}" + ('' if ratio in (None, float('inf')) else f" ({ratio:.2f}x)"),
-                   held=ratio is not None and ratio >= 1.3)
-
-def check_anytime(df):
-    "Return at 50% of training, per environment: P(SPAN > MLP) over seed pairs with a bootstrap interval."
-    full, _ = _online(df)
-    for env, m, s in _pairs(full):
-        a, b = np.asarray(s.metrics['return_at_50'], float), np.asarray(m.metrics['return_at_50'], float)
-        p, lo, hi = compare_ci([a], [b])
-        gain = 100 * (np.median(a) - np.median(b)) / abs(np.median(b)) if np.median(b) else float('nan')
-        yield dict(context=env, ours=f"median {np.median(a):.0f} vs {np.median(b):.0f} ({gain:+.1f}%); "
-                   f"P(SPAN > MLP) {p:.2f} [{lo:.2f}, {hi:.2f}]", held=interval_verdict(lo, hi, 0.5))
-
-ROBUSTNESS_MATTERS = 5.0  # % drop of the better-hit class below which a task cannot tell robust from not
-
-def check_robustness(df):
-    """SPAN's drop in final return (IQM) at reduced size against the MLP's own drop on the same task. Held: SPAN drops
-    at most 9% and no more than the MLP; inconclusive where neither class drops `ROBUSTNESS_MATTERS`% or more."""
-    full, small = _online(df)
-    for env in dict.fromkeys(small.env_id):
-        drops = {}
-        for arch in ('mlp', 'span'):
-            f_, s_ = full[(full.env_id == env) & (full.arch == arch)], small[(small.env_id == env) & (small.arch == arch)]
-            if len(f_) and len(s_):
-                f, s2 = iqm(f_.iloc[0].metrics['final']), iqm(s_.iloc[0].metrics['final'])
-                drops[arch] = (100 * (f - s2) / abs(f) if f else float('nan'), s_.iloc[0].params['actor'] / f_.iloc[0].params['actor'])
-        if {'mlp', 'span'} <= set(drops):
-            (d, frac), (dm, fm) = drops['span'], drops['mlp']
-            held = INCONCLUSIVE if max(d, dm) < ROBUSTNESS_MATTERS else bool(d <= 9 and d <= dm)
-            yield dict(context=env, ours=f"SPAN drops {d:.1f}% at {frac:.0%} of its actor's parameters; MLP drops {dm:.1f}% "
-                       f"at {fm:.0%}" + (" (the reduction does not matter on this task)" if held == INCONCLUSIVE else ''), held=held)
-
-def _offline(df, cls_cols):
-    df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', *cls_cols)})
-    return df.assign(dataset=df.env + '-' + df.kind, scores=df.metrics.map(lambda m: np.asarray(m['final_score'], float)))
-
+# %% ../nbs/91_claims.ipynb 12
 COMPARABLE = 0.10  # "comparable": the other class's IQM at most 10% below the reference's
 
 def comparable(x, y, what: str) -> dict:
@@ -113,203 +56,34 @@ def comparable(x, y, what: str) -> dict:
     return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: IQM {d:+.0%} [{lo:+.0%}, {hi:+.0%}]",
                 held=interval_verdict(lo, hi, -COMPARABLE))
 
-def worse(x, y, what: str) -> dict:
-    "Is `x` worse than `y`? P(X > Y) over datasets x seeds: held if its interval lies below 0.5."
-    p, lo, hi = compare_ci(x, y)
-    v = interval_verdict(lo, hi, 0.5)
-    return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: P(better than MLP-MLP) {p:.2f} [{lo:.2f}, {hi:.2f}]",
-                held=v if v == INCONCLUSIVE else not v)
-
-def check_span_iql(df):
-    df = _offline(df, ('arch',))
-    p = df.pivot_table(index='dataset', columns='arch', values='scores', aggfunc='first').dropna()
-    if {'mlp', 'span'} <= set(p.columns) and len(p):
-        yield comparable(list(p.span), list(p.mlp), 'SPAN vs MLP')
-
-def _kan_pairs(df, actor, critic):
-    df = _offline(df, ('actor_class', 'critic_class'))
-    mm = df[(df.actor_class == 'mlp') & (df.critic_class == 'mlp')]
-    other = df[(df.actor_class == actor) & (df.critic_class == critic)]
-    return mm.merge(other, on='dataset', suffixes=('_m', '_o'))
-
-def check_kan_actor_params(df):
-    pair = _kan_pairs(df, 'kan', 'mlp')
-    for env, d in pair.groupby('env_m'):
-        n_kan, n_mlp = d.params_o.iloc[0]['actor'], d.params_m.iloc[0]['actor']
-        yield dict(context=env, ours=f"{n_kan:,} vs {n_mlp:,}: {1 - n_kan / n_mlp:.1%} fewer", held=bool(n_kan < 0.1 * n_mlp))
-
-def check_kan_actor(df):
-    pair = _kan_pairs(df, 'kan', 'mlp')
-    if len(pair): yield comparable(list(pair.scores_o), list(pair.scores_m), 'KAN-MLP vs MLP-MLP')
-
-def _kan_worse(actor, critic):
-    def check(df):
-        pair = _kan_pairs(df, actor, critic)
-        if len(pair): yield worse(list(pair.scores_o), list(pair.scores_m), f"{actor.upper()}-{critic.upper()}")
-    return check
-
-TIME_MARGIN = 1.10  # runs share the CPU with another run: a ratio within 10% of 1 does not decide
-
-def check_kan_time(df):
-    "One row per pairing against MLP-MLP: median time per 1,000 updates over datasets, evaluation excluded."
-    df = _offline(df, ('actor_class', 'critic_class'))
-    t = df.groupby(df.actor_class + '-' + df.critic_class).metrics.apply(lambda ms: np.median([m['seconds_per_1k_updates'] for m in ms]))
-    for combo, what in (('kan-mlp', 'KAN actor'), ('mlp-kan', 'KAN critic'), ('kan-kan', 'KAN actor and critic')):
-        if 'mlp-mlp' in t and combo in t:
-            r = t[combo] / t['mlp-mlp']
-            held = True if r > TIME_MARGIN else (False if r < 1 / TIME_MARGIN else INCONCLUSIVE)
-            yield dict(context=f"{what} ({combo.upper()})", ours=f"{r:.2f}x MLP-MLP's time per update", held=held)
-
-SPAR_BASELINES = ('td3bc', 'iql', 'cql')   # the baselines "best baseline" ranges over (BC is SPAR's anchor, judged apart)
-
-def _spar(df, value: str = 'scores'):
-    "SPAR-reproduction records as a (dataset x method) table of per-seed arrays: final scores or support distances."
-    df = _offline(df, ('method',))
-    df = df.assign(support=df.metrics.map(lambda m: np.asarray(m['support_distance'], float)))
-    return df.pivot_table(index='dataset', columns='method', values=value, aggfunc='first')
-
+# %% ../nbs/91_claims.ipynb 13
 def better(x, y, what: str) -> dict:
     "Is `x` better than `y`? P(X > Y) over datasets x seeds: held if its interval lies above 0.5, not held if below."
     p, lo, hi = compare_ci(x, y)
     return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: P(better) {p:.2f} [{lo:.2f}, {hi:.2f}]",
                 held=interval_verdict(lo, hi, 0.5))
 
-def check_spar_bc(df):
-    t = _spar(df)
-    if {'spar', 'bc'} <= set(t.columns) and len(t := t[['spar', 'bc']].dropna()): yield better(list(t.spar), list(t.bc), 'SPAR vs its BC anchor')
+def worse(x, y, what: str, than: str = 'MLP-MLP') -> dict:
+    "Is `x` worse than `y`? P(X > Y) over datasets x seeds: held if its interval lies below 0.5."
+    p, lo, hi = compare_ci(x, y)
+    v = interval_verdict(lo, hi, 0.5)
+    return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: P(better than {than}) {p:.2f} [{lo:.2f}, {hi:.2f}]",
+                held=v if v == INCONCLUSIVE else not v)
 
-def check_spar_best(df):
-    "Per dataset the baseline with the highest mean score; SPAR against that one."
-    t = _spar(df)
-    base = [b for b in SPAR_BASELINES if b in t.columns]
-    if 'spar' not in t.columns or not base: return
-    t = t[['spar', *base]].dropna()
-    if not len(t): return
-    best = [row[max(base, key=lambda b: np.mean(row[b]))] for _, row in t.iterrows()]   # per dataset, its seed scores
-    r = better(list(t.spar), best, 'SPAR vs the best baseline')
-    wins = sum(np.mean(s) >= np.mean(b) for s, b in zip(t.spar, best))
-    yield dict(r, context=f"{len(t)} dataset(s); SPAR's mean at least the best's on {wins}")
+# %% ../nbs/91_claims.ipynb 15
+TIME_MARGIN = 1.10  # runs share the CPU with another run: a time ratio within 10% of 1 does not decide
 
-SUPPORT_MARGIN = 0.10   # "closer to the data" must be by at least 10% (median distance), not a sliver a bootstrap can resolve
+def ratio_verdict(ratio: float, margin: float = TIME_MARGIN):
+    "True if `ratio` exceeds `margin`, False if it is below 1 / `margin`, else inconclusive."
+    return True if ratio > margin else (False if ratio < 1 / margin else INCONCLUSIVE)
 
-def check_spar_support(df):
-    """SPAR's support distance against each value-gradient method's (smaller is closer to the data): held if
-    P(closer) is above 0.5 on its interval and the median distance is at least 10% smaller; inconclusive if only the
-    first holds."""
-    t = _spar(df, 'support')
-    for other, name in (('td3bc', 'TD3+BC'), ('cql', 'CQL')):
-        if {'spar', other} <= set(t.columns) and len(d := t[['spar', other]].dropna()):
-            r = better([-v for v in d.spar], [-v for v in d[other]], f"closer to the data than {name}")
-            ds, do = np.median(np.concatenate(list(d.spar))), np.median(np.concatenate(list(d[other])))
-            if r['held'] is True and ds > (1 - SUPPORT_MARGIN) * do: r['held'] = INCONCLUSIVE
-            yield dict(r, context=f"vs {name}, {len(d)} dataset(s); median distance {ds:.3f} vs {do:.3f} ({ds / do - 1:+.0%})")
+# %% ../nbs/91_claims.ipynb 17
+def by_dataset(df: pd.DataFrame, cols=()) -> pd.DataFrame:
+    "Offline records with `env`, `kind`, the config's `cols`, `dataset` ('hopper-medium') and per-seed final `scores`."
+    df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', *cols)})
+    return df.assign(dataset=df.env + '-' + df.kind, scores=df.metrics.map(lambda m: np.asarray(m['final_score'], float)))
 
-def _spaars(df, value: str = 'scores'):
-    """SPAARS-reproduction records as a (dataset x method) table of per-seed arrays: final scores, or (`offline`) the
-    score at the end of the offline phase."""
-    df = _offline(df, ('method',))
-    df = df.assign(offline=df.metrics.map(lambda m: np.asarray(m['offline_score'], float)))
-    return df.pivot_table(index='dataset', columns='method', values=value, aggfunc='first')
-
-def check_spaars_offline(df):
-    "SPAARS's final score against offline IQL's (the IQL fine-tuning run's score at the end of its offline phase)."
-    t, off = _spaars(df), _spaars(df, 'offline')
-    if 'spaars' in t.columns and 'iql-finetune' in off.columns:
-        d = pd.concat([t.spaars, off['iql-finetune']], axis=1, keys=['s', 'o']).dropna()
-        if len(d): yield better(list(d.s), list(d.o), 'SPAARS vs offline IQL')
-
-def _spaars_vs(other: str, judge, what: str):
-    "A check of SPAARS's final scores against method `other`'s by `judge` (`better`, or `comparable`: IQM at most 10% below)."
-    def check(df):
-        t = _spaars(df)
-        if {'spaars', other} <= set(t.columns) and len(d := t[['spaars', other]].dropna()):
-            yield judge(list(d.spaars), list(d[other]), f'SPAARS vs {what}')
-    return check
-
-def gate_trend(windows) -> list:
-    """Per seed that handed over: the gate's firing rate over the last third of its windows after the hand-over minus
-    over the first third (None for a seed that never handed over or had fewer than 3 windows after it)."""
-    out = []
-    for e in range(len(windows[0]['gate_fire']) if windows else 0):
-        after = [w['gate_fire'][e] for w in windows if w['handed'][e]]
-        k = len(after) // 3
-        out.append(None if k == 0 else float(np.mean(after[-k:]) - np.mean(after[:k])))
-    return out
-
-def check_spaars_gate(df):
-    "The gate fires more as training goes on: held if the firing rate rose on every seed that handed over, not held if it fell on every one."
-    df = _offline(df, ('method',))
-    trends = [d for _, r in df[df.method == 'spaars'].iterrows() for d in gate_trend(r.curves.get('windows', [])) if d is not None]
-    if trends:
-        held = True if all(d > 0 for d in trends) else (False if all(d < 0 for d in trends) else INCONCLUSIVE)
-        yield dict(context=f"{len(trends)} seed(s) that handed over", held=held,
-                   ours=f"firing rate, last third minus first third after the hand-over: {', '.join(f'{d:+.2f}' for d in trends)}")
-
-def _spin(df):
-    "SPIN-reproduction records as a (dataset x method) table of per-seed final returns."
-    df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', 'method')})
-    df = df.assign(dataset=df.env + '-' + df.kind, returns=df.metrics.map(lambda m: np.asarray(m['final_return'], float)))
-    return df.pivot_table(index='dataset', columns='method', values='returns', aggfunc='first')
-
-SPIN_BASELINES = {'f-iql': 'F-IQL', 'ar-iql': 'AR-IQL', 'saint': 'SAINT'}
-
-def check_spin_return(df):
-    "SPIN's final return against each baseline's, over datasets x seeds."
-    t = _spin(df)
-    for m, name in SPIN_BASELINES.items():
-        if {'spin', m} <= set(t.columns) and len(d := t[['spin', m]].dropna()):
-            gain = [100 * (np.mean(s) / np.mean(b) - 1) for s, b in zip(d.spin, d[m]) if np.mean(b)]
-            r = better(list(d.spin), list(d[m]), f'SPIN vs {name}')
-            yield dict(r, ours=r['ours'] + (f"; mean gain per dataset up to {max(gain):+.0f}%" if gain else ''))
-
-def time_to_target(record: dict, target: float) -> list:
-    "Per seed, the training seconds (ASM pre-training included, evaluations left out) at its first evaluation with return >= `target`; None if never."
-    m = record['metrics']
-    rets = np.array([c[1] for c in record['curves']['eval']], float)          # (evaluations, seeds)
-    return [next((t for t, r in zip(m['eval_seconds'], rets[:, i]) if r >= target), None) for i in range(rets.shape[1])]
-
-TARGET_FRACTION = 0.95   # the paper's target: 95% of F-IQL's final return on the same dataset
-
-def check_spin_target(df):
-    """Minutes to 95% of F-IQL's final return (mean over its seeds), per dataset; a seed that never gets there counts as
-    its run's whole training time. SPIN against SAINT and F-IQL: held if SPIN's median over datasets x seeds is at least
-    10% lower, not held if at least 10% higher, else inconclusive."""
-    recs = {(r['config']['env'] + '-' + r['config']['kind'], r['config']['method']): r for r in df.to_dict('records')}
-    dsets = {ds for ds, _ in recs}
-    for m in ('saint', 'f-iql'):
-        ours, theirs, never = [], [], 0
-        for ds in sorted(d for d in dsets if {(d, 'spin'), (d, m), (d, 'f-iql')} <= set(recs)):
-            target = TARGET_FRACTION * np.mean(recs[ds, 'f-iql']['metrics']['final_return'])
-            for rec, out in ((recs[ds, 'spin'], ours), (recs[ds, m], theirs)):
-                hits = time_to_target(rec, target)
-                never += sum(h is None for h in hits) if out is ours else 0
-                out += [rec['metrics']['eval_seconds'][-1] if h is None else h for h in hits]
-        if not ours: continue
-        a, b = np.median(ours) / 60, np.median(theirs) / 60
-        held = True if a < b / TIME_MARGIN else (False if a > b * TIME_MARGIN else INCONCLUSIVE)
-        yield dict(context=f"vs {SPIN_BASELINES[m]}, {len(ours)} seed run(s)", held=held,
-                   ours=f"median {a:.1f} vs {b:.1f} min ({b / a:.1f}x)" + (f"; {never} SPIN seed(s) never reached it" if never else ''))
-
-def check_spin_asm(df):
-    "The pre-trained ASM's exact match against the independence product, per SPIN seed: held if above on every seed."
-    rows = [(r.config['env'] + '-' + r.config['kind'], r.metrics['asm_accuracy']) for _, r in df.iterrows()
-            if r.config['method'] == 'spin' and 'asm_accuracy' in r.metrics]
-    for ds, acc in rows:
-        above = [e > i for e, i in zip(acc['exact'], acc['independent'])]
-        held = True if all(above) else (False if not any(above) else INCONCLUSIVE)
-        yield dict(context=ds, held=held, ours=f"exact match {np.mean(acc['exact']):.2%} vs independence {np.mean(acc['independent']):.2%}, "
-                   f"chance {np.mean(acc['chance']):.2%}")
-
-CHECKS: dict[str, Callable] = dict(
-    sample_efficiency=check_sample_efficiency, success_rate=check_success_rate, anytime=check_anytime,
-    robustness=check_robustness, span_iql=check_span_iql, kan_actor_params=check_kan_actor_params, kan_actor=check_kan_actor,
-    kan_critic=_kan_worse('mlp', 'kan'), kan_pure=_kan_worse('kan', 'kan'), kan_time=check_kan_time,
-    spar_bc=check_spar_bc, spar_best=check_spar_best, spar_support=check_spar_support,
-    spaars_offline=check_spaars_offline, spaars_finetune=_spaars_vs('iql-finetune', comparable, 'IQL fine-tuned'),
-    spaars_latent=_spaars_vs('latent-only', better, 'latent-only'),  # the exploitation gap
-    spaars_gate=check_spaars_gate, spin_return=check_spin_return, spin_target=check_spin_target, spin_asm=check_spin_asm)
-
-# %% ../nbs/91_claims.ipynb 9
+# %% ../nbs/91_claims.ipynb 20
 def all_claims() -> list[Claim]:
     "Every claim in the papers registry (`reproductions/papers.yaml`, read by `spanrl.papers`)."
     return [Claim(**c) for c in paper_claims()]
@@ -320,13 +94,22 @@ def judge(held, scale: str) -> str:
     if held is None: return 'not run'
     return INCONCLUSIVE if held == INCONCLUSIVE else ('held' if held else 'not held')
 
+# %% ../nbs/91_claims.ipynb 21
+def registered_check(c: Claim) -> Callable:
+    "The check claim `c` names, or one error saying which paper module should register it."
+    if c.check not in CHECKS:
+        raise KeyError(f"claim {c.claim!r} ({c.paper}) names check {c.check!r}, which no module registered: decorate "
+                       f"its function with @claim_check({c.check!r}) in the module {papers_file()} names for {c.paper}")
+    return CHECKS[c.check]
+
 def evaluate_claims(records: Callable[[str], pd.DataFrame], scale: str, claims=None) -> pd.DataFrame:
     "Every claim (default: the registry's) against the records `records(experiment)` returns: one row per claim and context."
+    load_paper_modules()
     rows = []
     for c in (all_claims() if claims is None else claims):
         base = dict(paper=c.paper, claim=c.claim, paper_value=c.paper_value, rule=c.rule, experiment=c.experiment)
         df = records(c.experiment) if c.experiment else pd.DataFrame()
-        found = list(CHECKS[c.check](df)) if len(df) and c.check else []
+        found = list(registered_check(c)(df)) if len(df) and c.check else []
         if not found:
             why = 'no reproduction yet' if not c.experiment else (f'no {c.experiment} records at this scale' if not len(df) else 'no comparable runs')
             rows.append(dict(base, context='', ours=why, verdict='not run', scale=scale))

@@ -10,11 +10,11 @@ from pathlib import Path
 
 # %% auto 0
 __all__ = ['PAPER_KEYS', 'CLAIM_KEYS', 'REPRODUCTION_KEYS', 'SECTIONS', 'RUN_FILTERS', 'papers_file', 'check_papers',
-           'load_papers', 'papers', 'claims', 'reference', 'expand_block', 'reproductions', 'sweep', 'settings_dir',
-           'settings', 'dataset_settings', 'papers_table']
+           'load_papers', 'papers', 'claims', 'reference', 'load_paper_modules', 'expand_block', 'reproductions',
+           'sweep', 'settings_dir', 'settings', 'dataset_settings', 'papers_table']
 
 # %% ../nbs/89_papers.ipynb 5
-PAPER_KEYS = {'title', 'arxiv', 'what'}                            # every paper has these; 'code' is optional
+PAPER_KEYS = {'title', 'arxiv', 'what'}          # every paper has these; 'code' and 'module' (its claims and report section) are optional
 CLAIM_KEYS = {'paper', 'claim', 'paper_value', 'source', 'experiment', 'rule'}   # 'check' is optional
 REPRODUCTION_KEYS = {'notebook', 'paper', 'title', 'sweep'}           # 'needs' is optional
 SECTIONS = ('papers', 'grids', 'reproductions', 'claims', 'references')
@@ -74,7 +74,21 @@ def reference(name: str) -> dict:
     if name not in refs: raise KeyError(f"no reference {name!r} in {papers_file()}; it has {', '.join(refs)}")
     return refs[name]
 
-# %% ../nbs/89_papers.ipynb 8
+# %% ../nbs/89_papers.ipynb 6
+def load_paper_modules() -> list[str]:
+    """Import each paper's `module` (registry): importing it registers the paper's claim checks (`spanrl.claims`) and
+    report sections (`spanrl.page`), so the shared ledger and report code never name a paper."""
+    import importlib
+    mods = {name: p['module'] for name, p in load_papers()['papers'].items() if p.get('module')}
+    for name, m in mods.items():
+        try: importlib.import_module(m)
+        except ModuleNotFoundError as e:
+            if e.name != m and not m.startswith(f"{e.name}."): raise
+            raise ValueError(f"paper {name} names module {m!r} in {papers_file()}, which cannot be imported: "
+                             "name an importable module (e.g. spanrl.paper_spar), or drop `module`") from None
+    return list(mods.values())
+
+# %% ../nbs/89_papers.ipynb 10
 def expand_block(block: dict) -> list[dict]:
     "The runs of one sweep block: the product of its axes, a key `'a b'` taking (a, b) pairs, in the order written."
     runs = [{}]
@@ -87,7 +101,7 @@ def expand_block(block: dict) -> list[dict]:
         runs = [{**r, **dict(zip(names, v if len(names) > 1 else [v]))} for r in runs for v in values]
     return runs
 
-# %% ../nbs/89_papers.ipynb 10
+# %% ../nbs/89_papers.ipynb 12
 def reproductions() -> dict:
     "The reproductions of the registry: {name: {notebook, paper, title, sweep, needs}}, in the file's order."
     return load_papers().get('reproductions') or {}
@@ -100,7 +114,7 @@ def sweep(name: str, scale: str) -> list[dict]:
     keep = RUN_FILTERS[r['needs']] if r.get('needs') else None
     return [run for run in runs if keep is None or keep(run)]
 
-# %% ../nbs/89_papers.ipynb 13
+# %% ../nbs/89_papers.ipynb 15
 def settings_dir() -> Path:
     "`reproductions/settings/` next to the papers file."
     return papers_file().parent / 'settings'
@@ -121,7 +135,7 @@ def dataset_settings(name: str, dataset: str) -> dict:
     s = settings(name)
     return {**(s.get('default') or {}), **((s.get('datasets') or {}).get(dataset) or {})}
 
-# %% ../nbs/89_papers.ipynb 16
+# %% ../nbs/89_papers.ipynb 18
 def papers_table(status=None) -> str:
     """The README's table of papers as Markdown: each paper, what is reproduced, and its reproduction notebooks (or
     `status(name)` if given; 'planned' where there is none yet)."""
