@@ -1,6 +1,18 @@
 # nbdev's standard setup.py: everything comes from settings.ini.
 from configparser import ConfigParser
-import setuptools, shlex
+import pathlib, shlex, shutil
+import setuptools
+from setuptools.command.build_py import build_py
+
+class BuildWithRegistry(build_py):
+    """Ship reproductions/papers.yaml and reproductions/settings/*.yaml inside the package (spanrl/registry/), so a plain
+    `pip install .` reads the registry and settings without the checkout; reproductions/ stays their one source."""
+    def run(self):
+        super().run()
+        dest = pathlib.Path(self.build_lib) / 'spanrl' / 'registry'
+        (dest / 'settings').mkdir(parents=True, exist_ok=True)
+        shutil.copy('reproductions/papers.yaml', dest)
+        for p in pathlib.Path('reproductions/settings').glob('*.yaml'): shutil.copy(p, dest / 'settings')
 
 config = ConfigParser(delimiters=['='])
 config.read('settings.ini', encoding='utf-8')
@@ -35,6 +47,7 @@ setuptools.setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     zip_safe=False,
+    cmdclass={'build_py': BuildWithRegistry},
     entry_points={'console_scripts': console_scripts,
                   'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d']},
     **setup_cfg)

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 # %% auto 0
-__all__ = ['CSS', 'notebook_title', 'notebooks', 'modules', 'api_page', 'flow_svg', 'build_docs']
+__all__ = ['CSS', 'notebook_title', 'notebooks', 'modules', 'api_page', 'flow_svg', 'committed_reports', 'build_docs']
 
 # %% ../nbs/93_docs.ipynb 5
 def notebook_title(nb) -> str:
@@ -84,6 +84,11 @@ def flow_svg() -> str:
     return buf.getvalue()
 
 # %% ../nbs/93_docs.ipynb 12
+def committed_reports(sweeps: str | Path = 'sweeps') -> list[tuple[str, str, Path]]:
+    "The rendered report of each committed sweep (`sweeps/<name>/index.html`) as (docs page, link title, file)."
+    return [(f"report-{p.parent.name}.html", f"{p.parent.name} report", p) for p in sorted(Path(sweeps).glob('*/index.html'))]
+
+# %% ../nbs/93_docs.ipynb 14
 CSS = """<style>
 body { margin: 0; } nav.spanrl { position: fixed; top: 0; left: 0; bottom: 0; width: 230px; overflow-y: auto;
   padding: 12px; background: #f6f8fa; border-right: 1px solid #ddd; font: 13px/1.45 sans-serif; }
@@ -92,9 +97,10 @@ nav.spanrl b { display: block; margin-top: 10px; } main.spanrl { margin-left: 26
 main.spanrl pre.doc { white-space: pre-wrap; background: #f6f8fa; padding: 8px; }
 </style>"""
 
-def _nav(pages: list[tuple[str, str]], apis: list[tuple[str, str]]) -> str:
-    links = lambda items: ''.join(f"<a href='{href}'>{html.escape(title)}</a>" for href, title in items)
-    return f"<nav class='spanrl'><a href='index.html'><b>spanrl</b></a><b>Notebooks</b>{links(pages)}<b>API</b>{links(apis)}</nav>"
+def _nav(pages: list[tuple[str, str]], apis: list[tuple[str, str]], reports=()) -> str:
+    links = lambda items: ''.join(f"<a href='{href}'>{html.escape(title)}</a>" for href, title, *_ in items)
+    return (f"<nav class='spanrl'><a href='index.html'><b>spanrl</b></a>" + (f"<b>Reports</b>{links(reports)}" if reports else '')
+            + f"<b>Notebooks</b>{links(pages)}<b>API</b>{links(apis)}</nav>")
 
 def _page(body: str, nav: str, title: str) -> str:
     "A standalone page: the nbconvert body (or any HTML) inside the site's frame."
@@ -103,9 +109,11 @@ def _page(body: str, nav: str, title: str) -> str:
         return re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + nav + "<main class='spanrl'>", body, count=1).replace('</body>', '</main></body>', 1)
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{CSS}</head><body>{nav}<main class='spanrl'>{body}</main></body></html>"
 
-def build_docs(out: str | Path = '_docs', nbs: str | Path = 'nbs', execute: bool = True, timeout: int = 900, log=print) -> Path:
+def build_docs(out: str | Path = '_docs', nbs: str | Path = 'nbs', execute: bool = True, timeout: int = 900, log=print,
+               sweeps: str | Path = 'sweeps') -> Path:
     """Render every notebook of `nbs` (executed first when `execute`) and an API page per exported module into one
-    navigable site at `out/index.html`: nbconvert's HTML, a sidebar on every page, the data-flow picture on the index.
+    navigable site at `out/index.html`: nbconvert's HTML, a sidebar on every page, the data-flow picture on the index,
+    and the rendered report of each committed sweep (`committed_reports`), readable without re-running anything.
     (nbdev's own `nbdev_docs` needs Quarto, which cannot be installed offline.)"""
     import nbformat
     from nbconvert import HTMLExporter
@@ -118,7 +126,8 @@ def build_docs(out: str | Path = '_docs', nbs: str | Path = 'nbs', execute: bool
     pages = [('index.html' if p.stem == 'index' else f"{p.stem}.html", 'Home' if p.stem == 'index' else f"{p.stem[:3].strip('_')} {notebook_title(nb)}")
              for p, nb in nbs_read]
     apis = [(f"api-{m}.html", m) for m in modules(nbs)]
-    nav = _nav(pages[1:], apis)
+    reports = committed_reports(sweeps)
+    nav = _nav(pages[1:], apis, reports)
     exporter = HTMLExporter(template_name='lab')
     for (p, nb), (href, title) in zip(nbs_read, pages):
         if execute and p.stem != 'index':
@@ -135,5 +144,6 @@ def build_docs(out: str | Path = '_docs', nbs: str | Path = 'nbs', execute: bool
         atomic_write_bytes(out / href, _page(body, nav, title).encode())
     for href, module in apis:
         atomic_write_bytes(out / href, _page(api_page(module), nav, module).encode())
-    log(f"docs: {out / 'index.html'} ({len(pages)} notebooks, {len(apis)} API pages)")
+    for href, _, path in reports: atomic_write_bytes(out / href, Path(path).read_bytes())
+    log(f"docs: {out / 'index.html'} ({len(pages)} notebooks, {len(apis)} API pages, {len(reports)} sweep reports)")
     return out / 'index.html'

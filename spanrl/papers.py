@@ -27,9 +27,13 @@ def _has_forge_recipe(run: dict) -> bool:
 RUN_FILTERS = {'forge_recipe': _has_forge_recipe}   # a reproduction's `needs`: which planned runs can run on this checkout
 
 def papers_file() -> Path:
-    "`reproductions/papers.yaml` of this checkout (or `$SPANRL_PAPERS`)."
+    """`$SPANRL_PAPERS` if set; else `reproductions/papers.yaml` of the checkout the package runs from; else the copy a
+    plain `pip install .` ships inside the package (`spanrl/registry/`, with the settings files beside it)."""
     import spanrl
-    return Path(os.environ.get('SPANRL_PAPERS', Path(spanrl.__file__).resolve().parents[1] / 'reproductions' / 'papers.yaml'))
+    if 'SPANRL_PAPERS' in os.environ: return Path(os.environ['SPANRL_PAPERS'])
+    pkg = Path(spanrl.__file__).resolve().parent
+    checkout = pkg.parent / 'reproductions' / 'papers.yaml'
+    return checkout if checkout.exists() else pkg / 'registry' / 'papers.yaml'
 
 def check_papers(data: dict, where: str) -> dict:
     "The parsed file if it has what the suite reads, else one error naming each entry that does not."

@@ -51,3 +51,19 @@ def test_ci_runs_the_readme_test_command(root):
     assert 'make test' in (root / '.ci' / 'run').read_text()
     readme = (root / 'README.md').read_text()
     assert readme.index('make report') < readme.index('make test') < 1500
+
+def test_package_stands_without_the_checkout(tmp_path, root):
+    """A plain (not editable) `pip install .` ships the registry and settings inside the package: imported from there,
+    far from any checkout, `spanrl.offline` loads and CORL's IQL settings read."""
+    site = tmp_path / 'site'
+    r = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--no-build-isolation', '--target', str(site),
+                        str(root)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    code = (f"import sys; sys.path.insert(0, {str(site)!r}); import spanrl, spanrl.offline; "
+            "from spanrl.papers import papers_file, settings_dir; from spanrl.offline import corl_iql_config; "
+            "print(spanrl.__file__, papers_file(), settings_dir(), corl_iql_config('hopper', 'medium').expectile)")
+    out = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    pkg, papers, settings, expectile = out.stdout.split()
+    assert pkg.startswith(str(site)) and papers == str(site / 'spanrl' / 'registry' / 'papers.yaml'), out.stdout
+    assert settings == str(site / 'spanrl' / 'registry' / 'settings') and float(expectile) == 0.7

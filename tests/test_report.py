@@ -83,6 +83,18 @@ def test_smoke_report_has_spin_section(smoke_report):
     assert 'SPIN: a frozen, pre-trained action model' in html and 'SPIN paper (A40 minutes to target)' in html
     assert 'stage-2 updates/s' in html
 
+def test_every_reproduction_renders_exactly_one_section(smoke_report):
+    "Sections register from the papers' modules: each reproduction of the registry has one heading, no more, no less."
+    from spanrl.page import SECTIONS, GENERIC
+    from spanrl.papers import load_paper_modules
+    out, _ = smoke_report
+    executed = nbformat.read(out / 'report.ipynb', as_version=4)
+    md = [o['data'].get('text/markdown', '') for c in executed.cells if c.cell_type == 'code' for o in c.outputs if o.get('data')]
+    load_paper_modules()
+    for name, r in report.REPRODUCTIONS.items():
+        heading = f"## {SECTIONS.get(name, GENERIC).title or r['paper'] + ': ' + r['title']}\n"
+        assert sum(m.startswith(heading) for m in md) == 1, (name, heading)
+
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
     nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit-seed0.ipynb'
