@@ -152,6 +152,18 @@ def status_table(self: Page) -> pd.DataFrame:
 
 # %% ../nbs/92a_page.ipynb 23
 @patch
+def sweep_summary(self: Page, name: str) -> str:
+    "A reproduction's runs at this scale in one line: count, seeds, summed run-hours, the commits, the command."
+    df = self.records(name)
+    if df.empty: return f"*No {name} records at scale {self.scale}.*"
+    hours = df.wall_clock_s.fillna(0).sum() / 3600
+    commits = ', '.join(f"`{str(c)[:7]}`" for c in dict.fromkeys(df.git_rev.fillna('unknown')))
+    return (f"{len(df)} runs of `{name}`, {'-'.join(map(str, sorted(set(df.seeds.map(len)))))} seeds each, {hours:.1f} "
+            f"run-hours (summed wall-clock of the runs), made at {commits}; rerun with "
+            f"`spanrl reproduce --paper {name} --scale {self.scale}`")
+
+# %% ../nbs/92a_page.ipynb 25
+@patch
 def header(self: Page):
     "When, at which scale and from which commit the page was built, with the versions that matter."
     from spanrl.records import git_revision, package_versions
@@ -160,7 +172,7 @@ def header(self: Page):
               f"git `{git_revision() or 'unknown'}`; torch {v.get('torch')}, gymnasium {v.get('gymnasium')}, "
               f"mujoco {v.get('mujoco')}, minari {v.get('minari')}.")
 
-# %% ../nbs/92a_page.ipynb 24
+# %% ../nbs/92a_page.ipynb 26
 def generic_section(page: Page, df: pd.DataFrame):
     "A reproduction without a section of its own: its runs' final numbers, evaluation curves and training losses."
     from spanrl.figures import run_summary, eval_curves, loss_curves
@@ -171,7 +183,7 @@ def generic_section(page: Page, df: pd.DataFrame):
 
 GENERIC = Section(generic_section, intro="A generic section: the runs' final numbers, evaluation curves and training losses.")
 
-# %% ../nbs/92a_page.ipynb 25
+# %% ../nbs/92a_page.ipynb 27
 @patch
 def render(self: Page, name: str):
     "Reproduction `name`'s section: heading and prose, provenance, its figures and tables, its rows of the ledger."
