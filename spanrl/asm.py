@@ -10,10 +10,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .nets import EnsembleLinear, member_noise, _seed_members
+from .nets import EnsembleLinear, member_noise, seed_members
 
 # %% auto 0
-__all__ = ['tokenwise', 'EnsembleLayerNorm', 'AttentionBlock', 'SlotEmbedding', 'SlotHeads', 'ActionEncoder',
+__all__ = ['tokenwise', 'EnsembleLayerNorm', 'AttentionBlock', 'linear_init', 'SlotEmbedding', 'SlotHeads', 'ActionEncoder',
            'ActionStructureModel', 'seeded', 'mask_slots', 'masked_slot_loss', 'asm_accuracy']
 
 # %% ../nbs/15_asm.ipynb 6
@@ -58,7 +58,7 @@ class AttentionBlock(nn.Module):
 
 
 # %% ../nbs/15_asm.ipynb 13
-def _uniform(shape, fan_in: int) -> nn.Parameter:
+def linear_init(shape, fan_in: int) -> nn.Parameter:
     "torch.nn.Linear's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))."
     b = 1 / math.sqrt(fan_in)
     return nn.Parameter(torch.empty(shape).uniform_(-b, b))
@@ -85,8 +85,8 @@ class SlotHeads(nn.Module):
         super().__init__()
         N, C = len(cards), max(cards)
         self.dropout = dropout
-        self.w1, self.b1 = _uniform((ensemble, N, d, hidden), d), _uniform((ensemble, 1, N, hidden), d)
-        self.w2, self.b2 = _uniform((ensemble, N, hidden, C), hidden), _uniform((ensemble, 1, N, C), hidden)
+        self.w1, self.b1 = linear_init((ensemble, N, d, hidden), d), linear_init((ensemble, 1, N, hidden), d)
+        self.w2, self.b2 = linear_init((ensemble, N, hidden, C), hidden), linear_init((ensemble, 1, N, C), hidden)
         self.register_buffer('invalid', torch.arange(C)[None] >= torch.as_tensor(cards)[:, None])   # (N, C)
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = F.dropout(F.gelu(torch.einsum('ebnd,endh->ebnh', z, self.w1) + self.b1), self.dropout, self.training)
@@ -128,7 +128,7 @@ class ActionStructureModel(nn.Module):
 def seeded(make_one, seeds):
     "A module with one member per seed: `make_one(E)` builds E members; member i is initialised as `make_one(1)` is under `torch.manual_seed(seeds[i])`."
     net = make_one(len(seeds))
-    _seed_members(net, lambda: make_one(1), seeds)
+    seed_members(net, lambda: make_one(1), seeds)
     return net
 
 

@@ -5,14 +5,14 @@
 # %% ../nbs/12_baselines.ipynb 3
 from __future__ import annotations
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from .nets import make_net, member_noise, gaussian_log_prob, twin_critic_seeds, twin_q, polyak_
-from .learner import Settings, Learner, positive, nonnegative, positive_int
-from .offline import train_learner, OFFLINE_RULES
+from .nets import make_net, member_generators, member_noise, gaussian_log_prob, twin_critic_seeds, twin_q, polyak_
+from .learner import Learner, positive, nonnegative, positive_int
+from .offline_base import train_learner, OfflineSettings
 
 # %% auto 0
 __all__ = ['BASELINES', 'BaselineSettings', 'BCConfig', 'TD3BCConfig', 'AWACConfig', 'BaselineAgent', 'BaselineLearner', 'BC',
@@ -20,20 +20,8 @@ __all__ = ['BASELINES', 'BaselineSettings', 'BCConfig', 'TD3BCConfig', 'AWACConf
 
 # %% ../nbs/12_baselines.ipynb 5
 @dataclass
-class BaselineSettings(Settings):
-    "What BC, TD3+BC and AWAC share: CORL's settings for D4RL locomotion; `actor`/`critic` are `make_net` options."
-    rules = OFFLINE_RULES
-    dataset: str = 'spanrl/hopper/medium-v0'  # Minari dataset id
-    steps: int = 1_000_000                    # gradient updates
-    batch_size: int = 256
-    gamma: float = 0.99                       # discount
-    tau: float = 0.005                        # Polyak rate of the target networks
-    actor_lr: float = 3e-4
-    critic_lr: float = 3e-4
-    actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))  # twin critics (unused by BC)
-    eval_every: int = 5_000                   # updates between evaluations
-    eval_episodes: int = 10                   # episodes per seed and evaluation
+class BaselineSettings(OfflineSettings):
+    "What BC, TD3+BC and AWAC share: CORL's settings for D4RL locomotion (`OfflineSettings`'s defaults; BC uses no critic)."
 
 @dataclass
 class BCConfig(BaselineSettings):
@@ -95,7 +83,7 @@ class BaselineLearner(Learner):
         self.ag = BaselineAgent(self.algo, obs_dim, act_dim, max_action, cfg.actor, cfg.critic, self.seeds)
         self.pi_opt = torch.optim.Adam([*self.ag.actor.parameters(), self.ag.log_std], lr=cfg.actor_lr)
         self.q_opt = torch.optim.Adam(self.ag.q.parameters(), lr=cfg.critic_lr)
-        self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in self.seeds]
+        self.gens = member_generators(self.seeds)
         self.n = 0
 
     def act(self, obs, deterministic: bool = True): return self.ag.act(obs)  # deterministic policies; online exploration adds its own noise
@@ -121,6 +109,7 @@ class BC(BaselineLearner):
         self.pi_opt.zero_grad(set_to_none=True); pi_loss.backward(); self.pi_opt.step()
         return dict(pi_loss=pi_loss.detach())
 
+# %% ../nbs/12_baselines.ipynb 8
 class TD3BC(BaselineLearner):
     "TD3's critics with target smoothing; a delayed actor maximising lambda Q minus the BC error."
     algo, config_class = 'td3bc', TD3BCConfig
@@ -143,6 +132,7 @@ class TD3BC(BaselineLearner):
             out['pi_loss'] = pi_loss.detach()
         return out
 
+# %% ../nbs/12_baselines.ipynb 9
 class AWAC(BaselineLearner):
     "Critics on the current policy's next actions; a Gaussian actor weighted by exp(advantage / lambda)."
     algo, config_class = 'awac', AWACConfig

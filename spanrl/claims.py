@@ -15,7 +15,7 @@ from .stats import compare_ci, relative_iqm_difference
 
 # %% auto 0
 __all__ = ['CHECKS', 'INCONCLUSIVE', 'COMPARABLE', 'TIME_MARGIN', 'Claim', 'claim_check', 'interval_verdict', 'comparable',
-           'better', 'worse', 'ratio_verdict', 'by_dataset', 'all_claims', 'judge', 'registered_check',
+           'better', 'worse', 'ratio_verdict', 'by_dataset', 'method_table', 'all_claims', 'judge', 'registered_check',
            'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
@@ -83,7 +83,14 @@ def by_dataset(df: pd.DataFrame, cols=()) -> pd.DataFrame:
     df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', *cols)})
     return df.assign(dataset=df.env + '-' + df.kind, scores=df.metrics.map(lambda m: np.asarray(m['final_score'], float)))
 
-# %% ../nbs/91_claims.ipynb 20
+# %% ../nbs/91_claims.ipynb 19
+def method_table(df: pd.DataFrame, metric: str = 'final_score') -> pd.DataFrame:
+    "Records with a `method` as a (dataset x method) table of each run's per-seed `metric` arrays (default: final scores)."
+    df = by_dataset(df, ('method',))
+    df = df.assign(seed_values=df.metrics.map(lambda m: np.asarray(m[metric], float)))
+    return df.pivot_table(index='dataset', columns='method', values='seed_values', aggfunc='first')
+
+# %% ../nbs/91_claims.ipynb 22
 def all_claims() -> list[Claim]:
     "Every claim in the papers registry (`reproductions/papers.yaml`, read by `spanrl.papers`)."
     return [Claim(**c) for c in paper_claims()]
@@ -94,7 +101,7 @@ def judge(held, scale: str) -> str:
     if held is None: return 'not run'
     return INCONCLUSIVE if held == INCONCLUSIVE else ('held' if held else 'not held')
 
-# %% ../nbs/91_claims.ipynb 21
+# %% ../nbs/91_claims.ipynb 23
 def registered_check(c: Claim) -> Callable:
     "The check claim `c` names, or one error saying which paper module should register it."
     if c.check not in CHECKS:

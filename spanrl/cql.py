@@ -13,38 +13,27 @@ import torch.nn as nn
 
 from .nets import (make_net, member_noise, gaussian_log_prob, twin_critic_seeds, twin_q, polyak_,
                          member_generators, make_adam)
-from .learner import Settings, Learner, positive_int, positive, nonnegative, flag
-from .offline import train_learner, OFFLINE_RULES, DEVICE_RULES
+from .learner import Learner, positive_int, positive, nonnegative, flag
+from .offline_base import train_learner, GPUOfflineSettings
 
 # %% auto 0
 __all__ = ['CQLConfig', 'CQLAgent', 'CQL', 'train_cql']
 
 # %% ../nbs/11_cql.ipynb 5
 @dataclass
-class CQLConfig(Settings):
-    "CORL's CQL settings for D4RL locomotion; `actor`/`critic` are `make_net` options (with `arch`)."
+class CQLConfig(GPUOfflineSettings):
+    "CORL's CQL settings for D4RL locomotion; the shared fields are `GPUOfflineSettings`'s."
     label = 'CQL'
-    rules = dict(OFFLINE_RULES, **DEVICE_RULES, cql_alpha=nonnegative, n_actions=positive_int, temperature=positive,
-                 lagrange=flag, normalize_reward=flag)
-    dataset: str = 'spanrl/hopper/medium-v0'
-    steps: int = 1_000_000
-    batch_size: int = 256
-    gamma: float = 0.99
-    tau: float = 0.005
-    actor_lr: float = 3e-5
-    critic_lr: float = 3e-4
-    cql_alpha: float = 10.0
-    n_actions: int = 10
-    temperature: float = 1.0
-    lagrange: bool = False
-    target_gap: float = 5.0
-    actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256, 256]))
-    normalize_reward: bool = False
-    eval_every: int = 5_000
-    eval_episodes: int = 10
-    device: str = 'cpu'          # 'cpu', 'cuda[:N]' or 'auto'
-    cuda_graph: bool = True      # on a GPU, replay each update as one CUDA graph
+    rules = dict(cql_alpha=nonnegative, n_actions=positive_int, temperature=positive, lagrange=flag, normalize_reward=flag)
+    actor_lr: float = 3e-5             # CORL's policy rate, a tenth of the critics'
+    actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256, 256]))   # CORL's 3x256
+    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256, 256]))  # CORL's 3x256
+    cql_alpha: float = 10.0            # weight of the conservative gap, logsumexp of Q over sampled actions minus Q at the data's
+    n_actions: int = 10                # actions sampled per state for the logsumexp (uniform, and the policy's at s and s')
+    temperature: float = 1.0           # temperature of that logsumexp
+    lagrange: bool = False             # tune the gap's weight by dual descent so the gap stays at `target_gap`
+    target_gap: float = 5.0            # the gap the Lagrange variant holds
+    normalize_reward: bool = False     # CORL's CQL trains on the raw rewards
 
 # %% ../nbs/11_cql.ipynb 6
 class CQLAgent(nn.Module):
@@ -140,6 +129,7 @@ class CQL(Learner):
         polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(q_loss=q_loss.detach(), pi_loss=pi_loss.detach(), cql_gap=gap.detach().mean())
 
+# %% ../nbs/11_cql.ipynb 8
 def train_cql(cfg: CQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "CQL on `cfg.dataset`, one member per seed."
     return train_learner(CQL, cfg, seeds, 'cql', cfg.normalize_reward, log=log, progress=progress, checkpoint=checkpoint)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .nets import make_net, member_noise
+from .nets import make_net, member_noise, stream_seeds
 
 # %% auto 0
 __all__ = ['net_spec', 'ActionCVAE']
 
 # %% ../nbs/12a_cvae.ipynb 5
 def net_spec(spec: dict) -> tuple[str, dict]:
-    "A network setting (`{'arch': ..., **options}`) as `make_net`'s kind and options."
+    "A network setting (`{'arch': ..., **options}`) as `make_net`'s arch and options."
     s = dict(spec); return s.pop('arch'), s
 
 class ActionCVAE(nn.Module):
@@ -22,9 +22,9 @@ class ActionCVAE(nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, latent: int, max_action: float, spec: dict, seeds):
         super().__init__()
         self.latent, self.max_action = latent, max_action
-        kind, opts = net_spec(spec)
-        self.encoder = make_net(kind, obs_dim + act_dim, 2 * latent, seeds=[s + 32_452_843 for s in seeds], **opts)
-        self.decoder = make_net(kind, obs_dim + latent, act_dim, seeds=[s + 49_979_687 for s in seeds], **opts)
+        arch, opts = net_spec(spec)
+        self.encoder = make_net(arch, obs_dim + act_dim, 2 * latent, seeds=stream_seeds(seeds, 'pretrained'), **opts)
+        self.decoder = make_net(arch, obs_dim + latent, act_dim, seeds=stream_seeds(seeds, 'decoder'), **opts)
 
     def encode(self, obs, act):
         mu, log_std = self.encoder(torch.cat([obs, act / self.max_action], -1)).chunk(2, -1)

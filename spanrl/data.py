@@ -65,6 +65,7 @@ def parse_id(ds_id: str) -> dict:
     return dict(namespace=d['ns'], env=d['env'], kind=d['kind'], size=int(d['k']) * 1000 if d['k'] else None,
                 version=int(d['version']))
 
+# %% ../nbs/08_data.ipynb 7
 def normalized_score(env: str, returns, reference: str = 'd4rl', refs: dict | None = None):
     "D4RL-normalised score(s) of raw `returns` on `env` (`reference='d4rl'`), or against `refs` = {env: (random, expert)}."
     table = D4RL_REF if reference == 'd4rl' else refs
@@ -73,7 +74,7 @@ def normalized_score(env: str, returns, reference: str = 'd4rl', refs: dict | No
     lo, hi = table[env]
     return 100 * (np.asarray(returns, dtype=np.float64) - lo) / (hi - lo)
 
-# %% ../nbs/08_data.ipynb 9
+# %% ../nbs/08_data.ipynb 10
 def _resolve(spec: str):
     "`'module:attribute'` -> the attribute, imported on first use (families name their builders; `data` imports none of them)."
     module, attr = spec.split(':')
@@ -109,6 +110,7 @@ def family_of(ds_id: str) -> Family | None:
     "The family that owns `ds_id`, if any."
     return next((f for f in FAMILIES.values() if f.owns(ds_id)), None)
 
+# %% ../nbs/08_data.ipynb 11
 D4RL_LOCOMOTION = register_family(Family(
     'd4rl-locomotion', NAMESPACE, ENV_IDS, KINDS, D4RL_REF,
     status='spanrl.forge:forge_status', stale='spanrl.forge:stale_reason', build='spanrl.forge:build'))
@@ -118,13 +120,14 @@ DMC_FACTORED = register_family(Family(   # SPIN's data: DM Control with every ac
     'dmc-factored', NAMESPACE, {e: dmc_gym_id(e) for e in DMC_ENVS}, DMC_KINDS, DMC_REF,
     status='spanrl.forge_dmc:forge_status_dmc', stale='spanrl.forge_dmc:stale_reason_dmc', build='spanrl.forge_dmc:build_dmc'))
 
-# %% ../nbs/08_data.ipynb 12
+# %% ../nbs/08_data.ipynb 14
 FIELDS = ('observations', 'actions', 'rewards', 'terminations', 'truncations')
 
 def action_bins(space) -> tuple | None:
     "Values per dimension of a factored discrete action space (gymnasium's `MultiDiscrete`); None for any other space."
     return tuple(int(b) for b in space.nvec) if isinstance(space, gym.spaces.MultiDiscrete) else None
 
+# %% ../nbs/08_data.ipynb 15
 def validate_episode(ep: dict, obs_dim: int, act_dim: int, where: str = 'episode', act_bins: tuple | None = None) -> dict:
     """Check one episode's arrays; returns it with float32/bool dtypes, or raises `DatasetError` naming the field.
     With `act_bins` (factored discrete actions) the actions are integer indices below each dimension's bins, kept as int64."""
@@ -154,6 +157,7 @@ def validate_episode(ep: dict, obs_dim: int, act_dim: int, where: str = 'episode
         raise DatasetError(f"{where}: the episode ends before its last step (terminations/truncations set early)")
     return out
 
+# %% ../nbs/08_data.ipynb 16
 def checksum(episodes) -> str:
     "SHA-256 over every episode's fields in order: equal checksums mean byte-identical data."
     h = hashlib.sha256()
@@ -161,7 +165,7 @@ def checksum(episodes) -> str:
         for f in FIELDS: h.update(np.ascontiguousarray(ep[f]).tobytes())
     return h.hexdigest()
 
-# %% ../nbs/08_data.ipynb 15
+# %% ../nbs/08_data.ipynb 19
 def datasets_root() -> Path:
     "Minari's local dataset directory (`MINARI_DATASETS_PATH`, else `~/.minari/datasets`)."
     return Path(os.environ.get('MINARI_DATASETS_PATH', Path.home() / '.minari' / 'datasets'))
@@ -194,6 +198,7 @@ def _checksum_at(path: Path) -> str | None:
 
 STAGING = '.spanrl-staging'  # inside the Minari root: the same file system as the datasets, hidden from Minari's listing
 
+# %% ../nbs/08_data.ipynb 20
 def _alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -222,6 +227,7 @@ def dataset_lock(ds_id: str):
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../nbs/08_data.ipynb 21
 def move_into_place(staged: Path, final: Path, digest: str, replace: bool, trash: Path):
     """Rename the complete dataset directory `staged` to `final`; with `replace` a copy already there goes to `trash`.
     Without it, another process (two runs of a batch needing the same dataset) may have put a copy there since this
@@ -247,6 +253,7 @@ def keep_namespace_metadata(stage: Path, root: Path, ds_id: str):
         src, dst = stage.joinpath(*parts[:k], NAMESPACE_METADATA_FILENAME), root.joinpath(*parts[:k], NAMESPACE_METADATA_FILENAME)
         if src.exists() and not dst.exists(): atomic_write_bytes(dst, src.read_bytes())
 
+# %% ../nbs/08_data.ipynb 22
 def check_space(ds_id: str, episodes: list):
     """Refuse to start a build the disk cannot hold: HDF5 meeting a full disk half-way fails noisily and can take the
     process down with it. The estimate is generous (8 bytes per stored number, Minari's own files on top)."""
@@ -260,6 +267,7 @@ def check_space(ds_id: str, episodes: list):
                            f"and {free / 2**20:.1f} MB are free; free space there (df -h {where}) or point "
                            "MINARI_DATASETS_PATH at a disk with room")
 
+# %% ../nbs/08_data.ipynb 23
 def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tuple | None = None, replace: bool = False):
     """Validate `episodes`, write them as Minari dataset `ds_id` atomically, with `meta` and a checksum in `spanrl.json`.
     With `replace`, an existing copy is swapped out only once the new one is complete."""
@@ -303,7 +311,7 @@ def write_dataset(ds_id: str, episodes: list, env_id: str, meta: dict, ref: tupl
         env.close()
     return facts
 
-# %% ../nbs/08_data.ipynb 17
+# %% ../nbs/08_data.ipynb 25
 def read_episodes(ds) -> list:
     "Every episode of a `MinariDataset` as a dict of numpy arrays."
     return [{f: np.asarray(getattr(e, f)) for f in FIELDS} for e in ds.iterate_episodes()]
@@ -331,6 +339,7 @@ def check_identity(ds_id: str, ds, facts: dict):
     if want and recorded and not same_environment(recorded, want):
         raise DatasetError(f"{ds_id} at {path} was recorded on {recorded}, but its id names {info['env']} ({want})")
 
+# %% ../nbs/08_data.ipynb 26
 def load_local(ds_id: str, verify: bool = True):
     "The local copy of `ds_id` as a `MinariDataset`, checked against its checksum; None if there is none."
     import minari
@@ -353,7 +362,7 @@ def load_local(ds_id: str, verify: bool = True):
         raise DatasetError(f"local dataset {ds_id} does not match its checksum (the files changed after it was built); {fix}")
     return ds
 
-# %% ../nbs/08_data.ipynb 19
+# %% ../nbs/08_data.ipynb 28
 def _remote_host() -> str:
     remote = os.environ.get('MINARI_REMOTE', 'hf://farama-minari')
     if remote.startswith('hf://'):
@@ -386,6 +395,7 @@ def _load_family(family: Family, ds_id: str, progress: bool):
         if why: warnings.warn(f"rebuilding {ds_id}: {why}", stacklevel=3)
         return _resolve(family.build)(ds_id, progress=progress, replace=dataset_path(ds_id).exists())
 
+# %% ../nbs/08_data.ipynb 29
 def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
     """The Minari dataset `ds_id`: one of spanrl's families (`FAMILIES`, e.g. `spanrl/...`) from its verified local copy
     or its recipe; any other id from a local copy, else Minari's remote; else one error saying what was tried."""
@@ -403,7 +413,7 @@ def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
     raise DatasetError(f"cannot load dataset {ds_id!r}. Tried:\n  - " + "\n  - ".join(tried) +
                        "\nWith a network, Minari ids such as 'mujoco/hopper/medium-v0' download; offline, use a forge id.")
 
-# %% ../nbs/08_data.ipynb 25
+# %% ../nbs/08_data.ipynb 35
 class Transitions:
     "Flat offline transitions with state-normalisation statistics and per-member minibatch sampling."
     def __init__(self, episodes: list, normalize: bool = False, env_id: str | None = None):

@@ -15,8 +15,9 @@ from .learner import (Settings, Learner, positive, positive_int, nonnegative_int
                             one_of)
 from .nets import NETS, make_net, member_generators, member_noise, member_indices, gather_members, polyak_, count_params
 from .envs import env_info
-from .ppo import clip_grad_norm_per_member
-from .sac import EnsembleReplay, SACTrainer, run_trainer
+from .nets import clip_grad_norm_per_member
+from .replay import EnsembleReplay
+from .sac import SACTrainer, run_trainer
 
 # %% auto 0
 __all__ = ['DecQNConfig', 'joint_value', 'greedy', 'DecQNAgent', 'NStepReplay', 'DecQN', 'DecQNTrainer', 'train_decqn']
@@ -30,25 +31,25 @@ class DecQNConfig(Settings):
                  tau=positive, batch_size=positive_int, lr=positive, learning_starts=nonnegative_int,
                  update_every=positive_int, eps_start=unit, eps_decay=open_unit, eps_min=unit, grad_clip=positive,
                  huber_delta=positive, arch=one_of(*NETS), eval_every=positive_int, eval_episodes=positive_int)
-    env_id: str = 'spanrl/dmc-cheetah-run-3bins-v0'
+    env_id: str = 'spanrl/dmc-cheetah-run-3bins-v0'  # a factored-discrete (MultiDiscrete) or Discrete gymnasium id
     total_steps: int = 1_000_000      # environment steps (cheetah-run's budget)
-    buffer_size: int = 500_000
-    gamma: float = 0.99
+    buffer_size: int = 500_000            # replay capacity per seed (transitions)
+    gamma: float = 0.99                   # discount
     n_step: int = 3                   # n-step returns
     tau: float = 0.005                # Polyak rate of the target network
-    batch_size: int = 256
+    batch_size: int = 256                 # transitions per member and update
     lr: float = 1e-4                  # Adam
     learning_starts: int = 10_000     # uniform random actions before the first update
     update_every: int = 5             # environment steps per update
     eps_start: float = 1.0            # epsilon-greedy: eps_start * eps_decay ** (steps after learning_starts), at least eps_min
     eps_decay: float = 0.999          # per environment step (ours: the configs decay per random action)
-    eps_min: float = 0.05
+    eps_min: float = 0.05                 # exploration never falls below this
     grad_clip: float = 40.0           # global gradient norm, per member
-    huber_delta: float = 1.0
+    huber_delta: float = 1.0              # the TD loss is Huber with this threshold
     arch: str = 'resmlp'              # any make_net kind; `net` holds its options
     net: dict = field(default_factory=lambda: dict(width=512, blocks=1))  # REValueD's DecoupledQNetwork
-    eval_every: int = 10_000
-    eval_episodes: int = 10
+    eval_every: int = 10_000              # environment steps between evaluations
+    eval_episodes: int = 10               # greedy episodes per seed and evaluation
 
     def check(self):
         "DecQN needs discrete actions: factored (MultiDiscrete) or one index (Discrete, where it is double n-step DQN)."
@@ -140,7 +141,7 @@ class DecQN(Learner):
         q = joint_value(ag.utilities(ag.q, o), a)
         loss = F.huber_loss(q, y, delta=cfg.huber_delta, reduction='none').mean(1).sum()
         self.opt.zero_grad(set_to_none=True); loss.backward()
-        norm = clip_grad_norm_per_member(list(ag.q.parameters()), cfg.grad_clip, len(self.seeds))
+        norm = clip_grad_norm_per_member(list(ag.q.parameters()), cfg.grad_clip)
         self.opt.step()
         polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(q_loss=loss.detach(), q=q.detach().mean(), grad_norm=norm.mean())

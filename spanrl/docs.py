@@ -109,6 +109,7 @@ def _page(body: str, nav: str, title: str) -> str:
         return re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + nav + "<main class='spanrl'>", body, count=1).replace('</body>', '</main></body>', 1)
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{CSS}</head><body>{nav}<main class='spanrl'>{body}</main></body></html>"
 
+# %% ../nbs/93_docs.ipynb 15
 def build_docs(out: str | Path = '_docs', nbs: str | Path = 'nbs', execute: bool = True, timeout: int = 900, log=print,
                sweeps: str | Path = 'sweeps') -> Path:
     """Render every notebook of `nbs` (executed first when `execute`) and an API page per exported module into one

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto 0
-__all__ = ['EnvInfo', 'check_env_id', 'env_info', 'env_seeds', 'EnsembleEnvs', 'env_state', 'set_env_state', 'evaluate',
-           'record_evaluation']
+__all__ = ['EnvInfo', 'check_env_id', 'env_info', 'env_seeds', 'EnsembleEnvs', 'env_state', 'set_env_state', 'MemberEpisodes',
+           'evaluate', 'record_evaluation']
 
 # %% ../nbs/05_envs.ipynb 5
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def check_env_id(env_id: str) -> str:
     raise ValueError(f"unknown environment id {env_id!r}: gymnasium has no such environment registered{hint} "
                      f"(MuJoCo tasks need `pip install gymnasium[mujoco]`)")
 
+# %% ../nbs/05_envs.ipynb 6
 @functools.lru_cache(maxsize=None)  # every evaluation builds EnsembleEnvs, which asks; one gym.make per id is enough
 def env_info(env_id: str) -> EnvInfo:
     "Observation and action facts of `env_id`; refuses ids gymnasium does not know, and non-vector observations."
@@ -60,7 +62,7 @@ def env_info(env_id: str) -> EnvInfo:
     finally:
         env.close()
 
-# %% ../nbs/05_envs.ipynb 7
+# %% ../nbs/05_envs.ipynb 8
 def env_seeds(seeds, n_envs: int) -> list[int]:
     "Seeds of the N environment copies of each member: member seed s gives s*10_000 + i."
     return [int(s) * 10_000 + i for s in seeds for i in range(n_envs)]
@@ -98,7 +100,7 @@ class EnsembleEnvs:
 
     def close(self): self.envs.close()
 
-# %% ../nbs/05_envs.ipynb 11
+# %% ../nbs/05_envs.ipynb 12
 def _wrappers(env):
     while env is not None:
         yield env
@@ -129,12 +131,48 @@ def set_env_state(env, s: dict):
         mujoco.mj_setState(u.model, u.data, s['mujoco'], mujoco.mjtState.mjSTATE_INTEGRATION)
     else: u.state = copy.deepcopy(s['state'])
 
-def _get_state(self) -> list: return [env_state(e) for e in self.envs.envs]
-def _set_state(self, states: list):
-    for e, s in zip(self.envs.envs, states): set_env_state(e, s)
-EnsembleEnvs.get_state, EnsembleEnvs.set_state = _get_state, _set_state
+@patch
+def get_state(self: EnsembleEnvs) -> list: return [env_state(e) for e in self.envs.envs]
 
-# %% ../nbs/05_envs.ipynb 14
+# %% ../nbs/05_envs.ipynb 13
+@patch
+def set_state(self: EnsembleEnvs, states: list):
+    for e, s in zip(self.envs.envs, states): set_env_state(e, s)
+
+# %% ../nbs/05_envs.ipynb 16
+class MemberEpisodes:
+    "One environment copy per member, stepped together: the current states and each member's episode returns."
+    def __init__(self, env_id: str, seeds, offset: int = 0):
+        self.envs = EnsembleEnvs(env_id, seeds, 1)
+        self.obs, self.ep_ret = self.envs.reset(offset=offset), torch.zeros(len(seeds), 1)
+
+    def step(self, act: torch.Tensor, t: int, returns: list) -> tuple:
+        """Step every member with `act` `(E, 1, ...)` at step `t`; a finished episode's return goes to `returns[e]` as
+        `(t, return)`. Returns the states acted in, rewards, the true next states (the last observation where an episode
+        ended, not the next episode's first), terminations and truncations."""
+        obs = self.obs
+        nxt, r, term, trunc, inf = self.envs.step(act)
+        done = term | trunc
+        true_next = self.envs.final_obs(nxt, done, inf)
+        self.ep_ret += r
+        for e in torch.nonzero(done[:, 0]).flatten().tolist(): returns[e].append((t, self.ep_ret[e, 0].item()))
+        self.ep_ret *= ~done
+        self.obs = nxt
+        return obs, r, true_next, term, trunc
+
+# %% ../nbs/05_envs.ipynb 17
+@patch
+def state_dict(self: MemberEpisodes) -> dict: return dict(envs=self.envs.get_state(), obs=self.obs, ep_ret=self.ep_ret)
+
+@patch
+def load_state_dict(self: MemberEpisodes, s: dict):
+    "Continue the very episodes that were running (on a fresh `MemberEpisodes` of the same environment and seeds)."
+    self.envs.set_state(s['envs']); self.obs, self.ep_ret = s['obs'], s['ep_ret']
+
+@patch
+def close(self: MemberEpisodes): self.envs.close()
+
+# %% ../nbs/05_envs.ipynb 20
 @torch.no_grad()
 def evaluate(act_fn, env_id: str, seeds, episodes: int = 10, seed_offset: int = 1_000_000) -> torch.Tensor:
     "Undiscounted returns `(E, episodes)` of `act_fn(obs (E, n, d)) -> actions (E, n, ...)` on fresh episodes."
@@ -149,7 +187,7 @@ def evaluate(act_fn, env_id: str, seeds, episodes: int = 10, seed_offset: int = 
     envs.close()
     return returns
 
-# %% ../nbs/05_envs.ipynb 15
+# %% ../nbs/05_envs.ipynb 21
 def record_evaluation(curve: list, step: int, act_fn, env_id: str, seeds, episodes: int, bar=None, log=None):
     "Evaluate, append `(step, [mean return per seed])` to `curve`, and report it on the progress bar and `log`."
     rets = evaluate(act_fn, env_id, seeds, episodes).mean(1).tolist()

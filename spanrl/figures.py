@@ -44,6 +44,7 @@ def score_bars(arrays: pd.DataFrame, colors, title: str, scale: str):
     ax.grid(axis='y', alpha=0.3)
     return ax
 
+# %% ../nbs/92_figures.ipynb 10
 def loss_curves(df: pd.DataFrame, group: pd.Series, title: str, scale: str, max_losses: int = 4):
     """The training losses the records logged (`curves['losses']`: (update, {name: mean})), one panel per loss, one
     line per class in `group` (the median over that class's records at each logged update). None if no record has
@@ -71,7 +72,7 @@ def iqm_band(ax, xs, values, color, label: str, alpha: float = 0.2):
     ax.plot(xs, [c[0] for c in cis], color=color, label=label)
     ax.fill_between(xs, [c[1] for c in cis], [c[2] for c in cis], color=color, alpha=alpha)
 
-# %% ../nbs/92_figures.ipynb 13
+# %% ../nbs/92_figures.ipynb 14
 def _final(m: dict):
     "A record's final per-seed numbers and what they are: D4RL score where it has one, else the return."
     for key, what in (('final_score', 'score'), ('final_return', 'return'), ('final', 'return')):

@@ -19,20 +19,21 @@ from .data import (D4RL_REF, ENV_IDS, KINDS, NAMESPACE, DatasetError, dataset_id
                          load_local, dataset_facts)
 from .nets import make_net
 from .records import atomic_write_json
-from .sac import SACConfig, SACTrainer, LOG_STD_MIN, LOG_STD_MAX
+from .sac import SACConfig, SACTrainer, SAC_LOG_STD_MIN, SAC_LOG_STD_MAX
 
 # %% auto 0
-__all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'behaviour_config', 'load_actor', 'policy_actions', 'train_resumably',
-           'train_behaviour', 'rollout', 'rollout_returns', 'read_log', 'candidate_checkpoints', 'choose_checkpoints',
-           'measure_checkpoints', 'select_checkpoints', 'read_recipe', 'read_rollouts', 'forge_status', 'has_recipe',
-           'replay_schedule', 'kind_episodes', 'recipe_fingerprint', 'stale_reason', 'build', 'pin_checksums']
+__all__ = ['DEFAULT_SIZE', 'KIND_SEED', 'forge_dir', 'atomic_torch_save', 'behaviour_config', 'load_actor', 'policy_actions',
+           'train_resumably', 'train_behaviour', 'rollout', 'rollout_returns', 'read_log', 'candidate_checkpoints',
+           'choose_checkpoints', 'measure_checkpoints', 'select_checkpoints', 'read_recipe', 'read_rollouts',
+           'forge_status', 'has_recipe', 'replay_schedule', 'kind_episodes', 'recipe_fingerprint', 'stale_reason',
+           'build', 'pin_checksums']
 
 # %% ../nbs/09_forge.ipynb 6
 def forge_dir() -> Path:
     "Where behaviour checkpoints live: `SPANRL_FORGE_DIR`, else `forge/` at the repository root."
     return Path(os.environ.get('SPANRL_FORGE_DIR', Path(__file__).resolve().parents[1] / 'forge'))
 
-def _atomic_save(obj, path: Path):
+def atomic_torch_save(obj, path: Path):
     tmp = path.with_name(path.name + '.tmp')
     torch.save(obj, tmp); os.replace(tmp, path)
 
@@ -53,7 +54,7 @@ def policy_actions(net, obs: np.ndarray, low, high, gen: torch.Generator | None)
     "Actions for a batch of states: tanh-Gaussian samples from `gen` (stochastic, as D4RL) or the mean if `gen` is None."
     mean, log_std = net(torch.as_tensor(obs, dtype=torch.float32)[None])[0].chunk(2, -1)
     if gen is not None:
-        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1)
+        log_std = SAC_LOG_STD_MIN + 0.5 * (SAC_LOG_STD_MAX - SAC_LOG_STD_MIN) * (torch.tanh(log_std) + 1)
         mean = mean + log_std.exp() * torch.randn(mean.shape, generator=gen)
     scale, bias = (high - low) / 2, (high + low) / 2
     return (torch.tanh(mean).numpy() * scale + bias).astype(np.float32)
@@ -72,13 +73,14 @@ def train_resumably(tr, run: Path, name: str, save, every: int, progress: bool =
     def checkpoint(t):
         line = dict(step=t.step, **save(t), wall_s=round(t.wall, 1), updates=t.updates)
         with open(run / 'log.jsonl', 'a') as f: f.write(json.dumps(line) + '\n')
-        _atomic_save(t.state_dict(), state)
+        atomic_torch_save(t.state_dict(), state)
         if log: log(f"{name} step {t.step:,}: " + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in line.items()
                                                        if k.endswith('return')) + f", {t.wall / 60:.1f} min")
     try: tr.run(every=every, callback=checkpoint, progress=progress)
     finally: tr.close()
     return run
 
+# %% ../nbs/09_forge.ipynb 8
 def train_behaviour(env: str, total_steps: int = 1_000_000, every: int = 10_000, seed: int = 0,
                     out: Path | None = None, progress: bool = True, log=print, **cfg) -> Path:
     "Train (or continue training) the SAC behaviour policy of `env`; checkpoints, log and state under `out/run`."
@@ -89,13 +91,13 @@ def train_behaviour(env: str, total_steps: int = 1_000_000, every: int = 10_000,
         actor = dict(env_id=info.env_id, arch=t.cfg.arch, net=t.cfg.net, obs_dim=info.obs_dim, act_dim=info.act_dim,
                      step=t.step, seed=seed, learning_starts=t.cfg.learning_starts, state={k: v[:1].clone() for k, v in t.ag.actor.state_dict().items()})
         path = run / f'actor-{t.step:07d}.pt'
-        _atomic_save(actor, path)
+        atomic_torch_save(actor, path)
         net, _ = load_actor(path)
         ret = rollout_returns(net, info.env_id, episodes=5, seed=10_000_000 + t.step)
         return dict(stochastic_return=float(np.mean(ret)), deterministic_return=t.curve[-1][1][0])
     return train_resumably(tr, run, env, save, every, progress, log)
 
-# %% ../nbs/09_forge.ipynb 9
+# %% ../nbs/09_forge.ipynb 10
 def rollout(policy, env_id: str, n: int, seed: int, n_envs: int = 8, stochastic: bool = True, progress=None) -> list:
     "Episodes (dicts of arrays, Minari layout) with exactly `n` transitions from `policy` (None: uniform random)."
     envs = [gym.make(env_id) for _ in range(n_envs)]
@@ -136,6 +138,7 @@ def rollout(policy, env_id: str, n: int, seed: int, n_envs: int = 8, stochastic:
         eps.append(ep); count += T
     return eps
 
+# %% ../nbs/09_forge.ipynb 11
 def rollout_returns(policy, env_id: str, episodes: int, seed: int, stochastic: bool = True) -> np.ndarray:
     "Undiscounted returns of `episodes` whole episodes (used to measure checkpoints and reference returns)."
     env = gym.make(env_id)
@@ -151,7 +154,7 @@ def rollout_returns(policy, env_id: str, episodes: int, seed: int, stochastic: b
     env.close()
     return np.array(rets)
 
-# %% ../nbs/09_forge.ipynb 12
+# %% ../nbs/09_forge.ipynb 14
 def read_log(env: str, out: Path | None = None) -> list:
     "The training log: the live one under `run/` where training happens, else the copy committed beside the recipe."
     home = Path(out or forge_dir() / env)
@@ -177,7 +180,7 @@ def choose_checkpoints(mean_returns: dict) -> tuple[int, int]:
     medium = min(before, key=lambda s: abs(mean_returns[s] - mean_returns[expert] / 3))
     return expert, medium
 
-# %% ../nbs/09_forge.ipynb 14
+# %% ../nbs/09_forge.ipynb 16
 def measure_checkpoints(env: str, out: Path | None = None, episodes: int = 20, steps=None, seed: int = 30_000_000,
                         log=print) -> dict:
     """{step: stochastic returns} with at least `episodes` episodes for each candidate checkpoint (`steps`, default all).
@@ -197,10 +200,11 @@ def measure_checkpoints(env: str, out: Path | None = None, episodes: int = 20, s
         atomic_write_json(cache_path, cache)  # a killed measurement keeps what it finished
     return {s: cache['returns'][str(s)] for s in cands if str(s) in cache['returns']}
 
-# %% ../nbs/09_forge.ipynb 15
+# %% ../nbs/09_forge.ipynb 17
 def _nearest(means: dict, target: float, k: int, among) -> list:
     return sorted(among, key=lambda s: abs(means[s] - target))[:k]
 
+# %% ../nbs/09_forge.ipynb 18
 def select_checkpoints(env: str, out: Path | None = None, episodes: int = 20, refine: int = 100, contenders: int = 3,
                        ref_episodes: int = 20, log=print) -> dict:
     """Pick expert, medium and the medium-replay windows by rollouts: every candidate for `episodes` episodes, then the
@@ -242,6 +246,7 @@ def select_checkpoints(env: str, out: Path | None = None, episodes: int = 20, re
                 f"{medium:,} ({means[medium]:.0f} +- {se(medium):.0f}; target {means[expert] / 3:.0f}), {len(replay)} replay windows")
     return recipe
 
+# %% ../nbs/09_forge.ipynb 19
 def read_recipe(env: str, out: Path | None = None) -> dict | None:
     p = Path(out or forge_dir() / env) / 'recipe.json'
     return json.loads(p.read_text()) if p.exists() else None
@@ -251,7 +256,7 @@ def read_rollouts(env: str, out: Path | None = None) -> dict:
     p = Path(out or forge_dir() / env) / 'rollouts.json'
     return {int(s): r for s, r in json.loads(p.read_text())['returns'].items()} if p.exists() else {}
 
-# %% ../nbs/09_forge.ipynb 17
+# %% ../nbs/09_forge.ipynb 21
 DEFAULT_SIZE = 1_000_000  # D4RL's; medium-expert is medium + expert, twice this
 KIND_SEED = {k: 1_000 * (i + 1) for i, k in enumerate(KINDS)}
 
@@ -283,6 +288,7 @@ def replay_schedule(recipe: dict, size: int | None) -> list:
     scaled[-1] = (scaled[-1][0], scaled[-1][1] + size - sum(n for _, n in scaled))
     return scaled
 
+# %% ../nbs/09_forge.ipynb 22
 def kind_episodes(env: str, kind: str, size: int | None, out: Path | None = None, progress=None) -> tuple:
     "The episodes of one dataset kind and the metadata that says how they were made."
     env_id, recipe, home = ENV_IDS[env], read_recipe(env, out), Path(out or forge_dir() / env)
@@ -314,6 +320,7 @@ def stale_reason(ds_id: str, out: Path | None = None) -> str | None:
     if have == want: return None
     return f"it was built from forge recipe {have or '(unrecorded)'} and forge/{info['env']}/recipe.json is now {want}"
 
+# %% ../nbs/09_forge.ipynb 23
 def build(ds_id: str, out: Path | None = None, progress: bool = True, replace: bool = False):
     "Build forge dataset `ds_id` (see `forge_status`) and return it as a checked `MinariDataset` (`replace`: over a stale copy)."
     why = forge_status(ds_id, out)
@@ -335,7 +342,7 @@ def build(ds_id: str, out: Path | None = None, progress: bool = True, replace: b
     write_dataset(ds_id, eps, ENV_IDS[env], meta, ref=D4RL_REF[env], replace=replace)
     return load_local(ds_id)
 
-# %% ../nbs/09_forge.ipynb 19
+# %% ../nbs/09_forge.ipynb 25
 def pin_checksums(env: str, ids=None, out: Path | None = None, progress: bool = True, builder=None) -> dict:
     """Build `ids` (default: medium at 20k and at full size) in a scratch Minari root with `builder` (default `build`;
     another forge passes its own); record their checksums."""

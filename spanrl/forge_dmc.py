@@ -14,7 +14,7 @@ import torch
 from .data import DatasetError, NAMESPACE, parse_id, write_dataset, load_local, dataset_facts
 from .decqn import DecQNConfig, DecQNTrainer
 from .dmc import DMC_ENVS, DMC_KINDS, DMC_REF, dmc_gym_id
-from .forge import forge_dir, _atomic_save, read_recipe, recipe_fingerprint, pin_checksums, train_resumably
+from .forge import forge_dir, atomic_torch_save, read_recipe, recipe_fingerprint, pin_checksums, train_resumably
 
 # %% auto 0
 __all__ = ['BEHAVIOUR_EPSILON', 'MEDIUM_FRACTION', 'DMC_EPISODES', 'DMC_KIND_SEED', 'PIN_SIZE', 'behaviour_config_dmc', 'load_q',
@@ -46,7 +46,7 @@ def train_behaviour_dmc(env: str, total_steps: int = 1_000_000, every: int = 20_
         q = dict(env_id=info.env_id, arch=t.cfg.arch, net=t.cfg.net, obs_dim=info.obs_dim, dims=ag.d, bins=ag.b,
                  step=t.step, seed=seed, learning_starts=t.cfg.learning_starts, epsilon=t.learner.epsilon,
                  state={k: v[:1].clone() for k, v in ag.q.state_dict().items()})
-        _atomic_save(q, run / f'q-{t.step:07d}.pt')
+        atomic_torch_save(q, run / f'q-{t.step:07d}.pt')
         return dict(greedy_return=t.curve[-1][1][0], epsilon=t.learner.epsilon)
     return train_resumably(tr, run, env, save, every, progress, log)
 
@@ -82,6 +82,7 @@ def torch_threads(n: int):
     try: yield
     finally: torch.set_num_threads(before)
 
+# %% ../nbs/09b_forge_dmc.ipynb 13
 @torch_threads(1)
 def rollout_dmc(policy: BehaviourPolicy, env_id: str, episodes: int, seed: int, n_envs: int = 8, progress=None) -> list:
     "`episodes` whole episodes (dicts of arrays, Minari's layout) of `policy`; episode k resets with seed `seed * 1000 + k`."
@@ -113,7 +114,7 @@ def rollout_dmc(policy: BehaviourPolicy, env_id: str, episodes: int, seed: int, 
 
 def episode_returns(episodes) -> np.ndarray: return np.array([float(e['rewards'].sum()) for e in episodes])
 
-# %% ../nbs/09b_forge_dmc.ipynb 15
+# %% ../nbs/09b_forge_dmc.ipynb 16
 MEDIUM_FRACTION = 0.5      # ours: medium = the checkpoint nearest this fraction of the expert's return
 
 def dmc_candidates(env: str, out: Path | None = None, run_dir: Path | None = None) -> dict:
@@ -148,7 +149,7 @@ def choose_dmc(means: dict) -> tuple[int, int]:
     before = [s for s in means if s < expert] or [expert]
     return expert, min(before, key=lambda s: abs(means[s] - MEDIUM_FRACTION * means[expert]))
 
-# %% ../nbs/09b_forge_dmc.ipynb 17
+# %% ../nbs/09b_forge_dmc.ipynb 18
 def select_checkpoints_dmc(env: str, out: Path | None = None, run_dir: Path | None = None, episodes: int = 5, refine: int = 30,
                            contenders: int = 3, ref_episodes: int = 20, log=print) -> dict:
     "Pick expert and medium by rollouts (all candidates, then the `contenders` nearest each choice again); write `recipe.json`."
@@ -187,9 +188,7 @@ def select_checkpoints_dmc(env: str, out: Path | None = None, run_dir: Path | No
                 f"({refined[medium]:.0f} +- {se(medium):.0f}; target {MEDIUM_FRACTION * refined[expert]:.0f})")
     return recipe
 
-
-
-# %% ../nbs/09b_forge_dmc.ipynb 19
+# %% ../nbs/09b_forge_dmc.ipynb 20
 DMC_EPISODES = {'random': 1_000, 'medium': 1_000, 'expert': 1_000, 'random-medium-expert': 200}   # at the default size
 DMC_KIND_SEED = {k: 5_000 * (i + 1) for i, k in enumerate(DMC_KINDS)}
 
@@ -206,6 +205,7 @@ def random_policy(env_id: str) -> BehaviourPolicy:
     space = gym.make(env_id).action_space
     return BehaviourPolicy(len(space.nvec), int(space.nvec[0]))
 
+# %% ../nbs/09b_forge_dmc.ipynb 21
 def kind_episodes_dmc(env: str, kind: str, size: int | None, out: Path | None = None, progress=None) -> tuple:
     "The episodes of one dataset kind and the metadata that says how they were made."
     home, recipe, env_id = Path(out or forge_dir() / env), read_recipe(env, out), dmc_gym_id(env)
@@ -226,7 +226,7 @@ def kind_episodes_dmc(env: str, kind: str, size: int | None, out: Path | None = 
     return eps, dict(policy=f"random + {how('medium')} + {how('expert')}", episodes=parts,
                      checkpoints=[recipe['medium']['step'], recipe['expert']['step']])
 
-# %% ../nbs/09b_forge_dmc.ipynb 22
+# %% ../nbs/09b_forge_dmc.ipynb 24
 def forge_status_dmc(ds_id: str, out: Path | None = None) -> str | None:
     "None if the DM Control forge can build `ds_id`, else why not."
     try: info = parse_id(ds_id)
@@ -249,6 +249,7 @@ def stale_reason_dmc(ds_id: str, out: Path | None = None) -> str | None:
     have, want = facts.get('recipe_fingerprint'), recipe_fingerprint(info['env'], info['kind'], out)
     return None if have == want else f"it was built from forge recipe {have or '(unrecorded)'} and forge/{info['env']}/recipe.json is now {want}"
 
+# %% ../nbs/09b_forge_dmc.ipynb 25
 def build_dmc(ds_id: str, out: Path | None = None, progress: bool = True, replace: bool = False):
     "Build DM Control forge dataset `ds_id` and return it as a checked `MinariDataset`."
     import time

@@ -14,7 +14,7 @@ from .baselines import BaselineSettings
 from .claims import claim_check, INCONCLUSIVE
 from .learner import Learner, nonnegative
 from .nets import make_net, make_adam, member_generators, member_noise, gaussian_log_prob
-from .offline import train_learner
+from .offline_base import train_learner
 
 # %% auto 0
 __all__ = ['GaussianBCConfig', 'GaussianActor', 'GaussianBC', 'train_gaussian_bc', 'check_above_random']

@@ -42,7 +42,7 @@ def unit(v) -> str | None: return None if _real(v) and 0 <= v <= 1 else 'must be
 def flag(v) -> str | None: return None if isinstance(v, bool) else 'must be True or False'
 
 def network(v) -> str | None:
-    "A `make_net` spec: a dict whose 'arch' is a network kind."
+    "A `make_net` spec: a dict whose 'arch' names the network class (`make_net`'s first argument)."
     if not isinstance(v, dict) or v.get('arch') not in NETS: return f"must be make_net options with an 'arch' ({', '.join(NETS)})"
 
 def device(v) -> str | None:

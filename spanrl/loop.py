@@ -11,15 +11,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+from tqdm.auto import tqdm
 
 from .data import Transitions, normalized_score, ENV_IDS
-from .envs import EnsembleEnvs, evaluate
+from .envs import MemberEpisodes, evaluate
 from .learner import Learner, Settings, positive_int, nonnegative_int, flag, read_checkpoint, save_checkpoint
-from .sac import EnsembleReplay
+from .replay import EnsembleReplay
 from .nets import count_params, shared_generator, member_indices, gather_members
 
 # %% auto 0
-__all__ = ['Phase', 'MixedReplay', 'policy_fn', 'GraphedUpdate', 'update_fn', 'train_phases', 'train_offline']
+__all__ = ['Phase', 'MixedReplay', 'policy_fn', 'GraphedUpdate', 'update_fn', 'resume_state', 'accumulate_losses',
+           'nonfinite_error', 'evaluate_point', 'learner_params', 'start_phase', 'train_phases', 'train_offline']
 
 # %% ../nbs/09a_loop.ipynb 6
 @dataclass
@@ -92,6 +94,7 @@ class GraphedUpdate:
         self.graph.replay()  # capturing records the kernels without running them
         return self.out
 
+# %% ../nbs/09a_loop.ipynb 12
 def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = True, batch_size: int | None = None):
     """One call = one update of `learner` on a fresh minibatch of `batch_size` rows (default: `learner.cfg.batch_size`); the
     flag `finite` stays True while every loss has been finite (kept on the device, so a GPU run never waits for it). On a
@@ -104,65 +107,98 @@ def update_fn(learner, data: Transitions, finite: torch.Tensor, graph: bool = Tr
     gen = shared_generator(learner.gens)
     return GraphedUpdate(step, gen, learner.ag) if graph and gen is not None else step
 
-# %% ../nbs/09a_loop.ipynb 13
+# %% ../nbs/09a_loop.ipynb 14
 def _run_of(phases) -> dict:
     "The part of a checkpoint's fingerprint the phases add: none for one offline phase (the settings say it all)."
     return dict(phases=[p.to_dict() for p in phases]) if len(phases) > 1 or phases[0].online else {}
 
-# %% ../nbs/09a_loop.ipynb 14
+# %% ../nbs/09a_loop.ipynb 15
 class _Online:
-    "An online phase's moving parts: environments, current states, episode returns, the mixed replay."
+    "An online phase's moving parts: one environment copy per member (`MemberEpisodes`) and the mixed replay."
     def __init__(self, learner, data, info, phase, reward_scale):
         self.learner, self.data, self.scale = learner, data, reward_scale
-        self.envs = EnsembleEnvs(info.env_id, learner.seeds, 1)
-        self.obs, self.ep_ret = self.envs.reset(), torch.zeros(len(learner.seeds), 1)
+        self.episodes = MemberEpisodes(info.env_id, learner.seeds)
         self.replay = MixedReplay(data, len(learner.seeds), phase.steps)
 
     def norm(self, obs): return (obs.to(self.data.device) - self.data.obs_mean) / self.data.obs_std
 
     def step(self, t: int, returns: list):
         "One environment step per member with the exploration policy; the transition goes to the replay."
-        s = self.norm(self.obs)
+        s = self.norm(self.episodes.obs)
         a = self.learner.act(s, deterministic=False)
-        nxt, r, term, trunc, inf = self.envs.step(a.cpu())
-        done = term | trunc
-        self.replay.add(s, a, (r * self.scale).to(s.device), self.norm(self.envs.final_obs(nxt, done, inf)), term.to(s.device))
-        self.ep_ret += r
-        for e in torch.nonzero(done[:, 0]).flatten().tolist(): returns[e].append((t, self.ep_ret[e, 0].item()))
-        self.ep_ret *= ~done
-        self.obs = nxt
+        _, r, true_next, term, _ = self.episodes.step(a.cpu(), t, returns)
+        self.replay.add(s, a, (r * self.scale).to(s.device), self.norm(true_next), term.to(s.device))
 
-    def state_dict(self): return dict(envs=self.envs.get_state(), obs=self.obs, ep_ret=self.ep_ret, replay=self.replay.state_dict())
-    def load_state_dict(self, s):
-        self.envs.set_state(s['envs']); self.obs, self.ep_ret = s['obs'], s['ep_ret']; self.replay.load_state_dict(s['replay'])
-    def close(self): self.envs.close()
+    def state_dict(self): return dict(self.episodes.state_dict(), replay=self.replay.state_dict())
+    def load_state_dict(self, s): self.episodes.load_state_dict(s); self.replay.load_state_dict(s['replay'])
+    def close(self): self.episodes.close()
 
+# %% ../nbs/09a_loop.ipynb 16
+def resume_state(saved: dict | None, E: int) -> tuple:
+    """Where a run stands: (phase, step in it, curve, losses, spans, online returns per member, training seconds,
+    evaluation seconds, clock), from its checkpoint or a fresh start. `clock` holds (iteration, seconds of training
+    so far, evaluations left out) at every evaluation: the x-axis of a return-against-time curve."""
+    if not saved: return 0, 0, [], [], [], [[] for _ in range(E)], 0.0, 0.0, []
+    return (saved['phase'], saved['phase_step'], saved['curve'], saved['losses'], saved['spans'], saved['train_returns'],
+            saved['wall_s'], saved['eval_s'], saved.get('clock', []))
+
+def accumulate_losses(sums: dict, counts: dict, out: dict):
+    "Add one update's losses (means over members) to the window's sums, on the device: read only when logged."
+    for key, v in out.items():
+        sums[key] = sums[key] + v.detach().float().mean() if key in sums else v.detach().float().mean()
+        counts[key] = counts.get(key, 0) + 1
+
+# %% ../nbs/09a_loop.ipynb 17
+def nonfinite_error(learner, out: dict, t: int, last_check: int, last_good, checkpoint) -> FloatingPointError:
+    "Losses found non-finite at update `t` (last checked at `last_check`): which ones, when, and where the last good state is."
+    bad = [key for key, v in out.items() if not torch.isfinite(v).all()] or ['(one of them, earlier)']
+    when = f"at update {t}" if t - last_check == 1 else f"between updates {last_check + 1} and {t}"
+    where = f"; the last good state (step {last_good}) is in {checkpoint}" if checkpoint and last_good else ""
+    return FloatingPointError(f"{type(learner).__name__} loss {', '.join(bad)} became non-finite {when} "
+                              f"({ {key: float(v) for key, v in out.items()} }){where}. Lower the learning "
+                              f"rates or check the dataset's rewards")
+
+def evaluate_point(learner, data, info, seeds, eval_episodes: int, env_name, t: int, phase: str, curve: list, bar, log):
+    "Evaluate at iteration `t`: per-seed returns (and D4RL scores where `env_name` has them) onto `curve` and the bar."
+    rets = evaluate(policy_fn(learner, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
+    scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
+    curve.append((t, rets.tolist(), scores))
+    bar.set_postfix_str(f'{phase} ' + ('score ' if scores else 'return ') + ' '.join(f'{s:.0f}' for s in (scores or rets)))
+    if log: log(f"{phase} {t}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
+
+def learner_params(learner) -> dict:
+    "Per-member parameter counts of the learner's actor and critic (where it has them)."
+    return {name: count_params(getattr(learner.ag, net)) for name, net in (('actor', 'actor'), ('critic', 'q')) if hasattr(learner.ag, net)}
+
+# %% ../nbs/09a_loop.ipynb 18
+def start_phase(learner, data, info, ph, reward_scale: float, finite, saved: dict | None, loss_every: int | None) -> tuple:
+    """Begin phase `ph`: tell the learner, restore it (and the online state) from `saved` when resuming in this phase,
+    and build its update step. Returns (the online parts or None, the update, the loss window)."""
+    learner.begin_phase(ph)
+    if saved: learner.load_state_dict(saved['learner'])
+    online = _Online(learner, data, info, ph, reward_scale) if ph.online else None
+    if online and saved and 'online' in saved: online.load_state_dict(saved['online'])
+    # an online replay grows every step, so its sampling cannot be replayed as one CUDA graph
+    update = update_fn(learner, online.replay if online else data, finite, getattr(learner.cfg, 'cuda_graph', False) and not ph.online,
+                       ph.batch_size or None)
+    return online, update, loss_every or max(1, ph.eval_every // 10)
+
+# %% ../nbs/09a_loop.ipynb 20
 def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_episodes: int, env_name: str | None = None,
                  reward_scale: float = 1.0, checkpoint: str | Path | None = None, log=None, progress: bool = True,
                  check_every: int | None = None, loss_every: int | None = None) -> dict:
-    """Train `learner` through `phases` in order (`Phase`: offline on `data`, or online: acting in `info`'s environment
-    into a replay that starts as `data`, rewards times `reward_scale`). The learner hears of each phase first
-    (`Learner.begin_phase`). Returns the evaluation curve and the logged losses over all phases (x: iterations so
-    far), each phase's span, online episode returns per member and timings (`clock`: training seconds at each evaluation). With `checkpoint`, everything (learner,
-    replay, environments mid-episode, progress) is saved at every evaluation, and a run started again with the same
-    settings resumes from it and ends as an uninterrupted run would. Losses are checked for NaN/inf every
-    `check_every` updates (default: every update on the CPU, every 1,000 on a GPU) and before every checkpoint; their
-    means over windows of `loss_every` updates (default: a tenth of the phase's `eval_every`) are logged."""
-    from tqdm.auto import tqdm
+    """Train `learner` through `phases` in order (offline on `data`, or online in `info`'s environment into a replay that
+    starts as `data`, rewards times `reward_scale`); resumable from `checkpoint`, losses checked every `check_every`
+    updates and logged as means over `loss_every`. Returns curve, losses, spans, online returns and timings."""
     if not isinstance(learner, Learner):
         raise TypeError(f"train_phases trains a spanrl.learner.Learner, got {type(learner).__name__}")
     phases = [p.validate() for p in phases]
     if not phases: raise ValueError("train_phases needs at least one Phase")
-    device = learner.device
-    data = data.to(device)
+    data, device = data.to(learner.device), learner.device
     check_every = check_every or (1 if device.type == 'cpu' else 1000)
     finite = torch.ones((), dtype=torch.bool, device=device)
     saved = read_checkpoint(checkpoint, learner, **_run_of(phases))
-    k0, i0 = (saved['phase'], saved['phase_step']) if saved else (0, 0)
-    curve, losses, spans = (saved['curve'], saved['losses'], saved['spans']) if saved else ([], [], [])
-    returns = saved['train_returns'] if saved else [[] for _ in learner.seeds]
-    before_s, eval_s = (saved['wall_s'], saved['eval_s']) if saved else (0.0, 0.0)
-    clock = saved.get('clock', []) if saved else []   # (iteration, seconds of training so far, evaluations left out)
+    k0, i0, curve, losses, spans, returns, before_s, eval_s, clock = resume_state(saved, len(learner.seeds))
     if saved and log: log(f"resuming from {checkpoint} in phase {phases[k0].name!r} at iteration {i0:,}")
     t = sum(p.steps for p in phases[:k0]) + i0
     t0, last_good = time.perf_counter(), (t or None)
@@ -170,14 +206,7 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
     bar = tqdm(total=total, initial=t, desc=f'{type(learner).__name__} x{len(seeds)}', unit='it', disable=not progress, mininterval=2)
     for k, ph in enumerate(phases[k0:], start=k0):
         start_i = i0 if k == k0 else 0
-        learner.begin_phase(ph)
-        if saved and k == k0: learner.load_state_dict(saved['learner'])
-        online = _Online(learner, data, info, ph, reward_scale) if ph.online else None
-        if online and saved and k == k0 and 'online' in saved: online.load_state_dict(saved['online'])
-        source = online.replay if online else data
-        # an online replay grows every step, so its sampling cannot be replayed as one CUDA graph
-        update = update_fn(learner, source, finite, getattr(learner.cfg, 'cuda_graph', False) and not ph.online, ph.batch_size or None)
-        loss_window = loss_every or max(1, ph.eval_every // 10)
+        online, update, loss_window = start_phase(learner, data, info, ph, reward_scale, finite, saved if k == k0 else None, loss_every)
         if not start_i: spans.append((ph.name, t + 1, t + ph.steps))
         sums, counts, last_check = {}, {}, t
         try:
@@ -186,32 +215,19 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
                 if online: online.step(t, returns)
                 for _ in range(ph.updates_per_step):
                     out = update()
-                    for key, v in out.items():   # summed on the device; read only when logged
-                        sums[key] = sums[key] + v.detach().float().mean() if key in sums else v.detach().float().mean()
-                        counts[key] = counts.get(key, 0) + 1
+                    accumulate_losses(sums, counts, out)
                 learner.schedule(i)
                 bar.update()
                 evaluate_now = i % ph.eval_every == 0 or i == ph.steps
                 if i % loss_window == 0 or evaluate_now:   # windows restart at evaluations, so a resumed run logs the same
                     losses.append((t, {key: float(v) / counts[key] for key, v in sums.items()})); sums, counts = {}, {}
                 if t % check_every == 0 or evaluate_now:
-                    if not bool(finite):
-                        bad = [key for key, v in out.items() if not torch.isfinite(v).all()] or ['(one of them, earlier)']
-                        when = f"at update {t}" if t - last_check == 1 else f"between updates {last_check + 1} and {t}"
-                        where = f"; the last good state (step {last_good}) is in {checkpoint}" if checkpoint and last_good else ""
-                        raise FloatingPointError(f"{type(learner).__name__} loss {', '.join(bad)} became non-finite {when} "
-                                                 f"({ {key: float(v) for key, v in out.items()} }){where}. Lower the learning "
-                                                 f"rates or check the dataset's rewards")
+                    if not bool(finite): raise nonfinite_error(learner, out, t, last_check, last_good, checkpoint)
                     last_check = t
                 if evaluate_now:
                     t_eval = time.perf_counter()
                     clock.append((t, before_s + t_eval - t0 - eval_s))
-                    if ph.evaluate:
-                        rets = evaluate(policy_fn(learner, data), info.env_id, seeds, eval_episodes).mean(1).numpy()
-                        scores = normalized_score(env_name, rets).tolist() if env_name in ENV_IDS else None
-                        curve.append((t, rets.tolist(), scores))
-                        bar.set_postfix_str(f'{ph.name} ' + ('score ' if scores else 'return ') + ' '.join(f'{s:.0f}' for s in (scores or rets)))
-                        if log: log(f"{ph.name} {t}: return {np.round(rets, 1).tolist()} score {scores and np.round(scores, 1).tolist()}")
+                    if ph.evaluate: evaluate_point(learner, data, info, seeds, eval_episodes, env_name, t, ph.name, curve, bar, log)
                     eval_s += time.perf_counter() - t_eval
                     if checkpoint:
                         save_checkpoint(checkpoint, learner, _run_of(phases), step=t, phase=k, phase_step=i, curve=curve, losses=losses, spans=spans,
@@ -223,14 +239,12 @@ def train_phases(learner: Learner, data: Transitions, info, phases, seeds, eval_
     bar.close()
     if device.type == 'cuda': torch.cuda.synchronize(device)
     wall = before_s + time.perf_counter() - t0
-    # update_s leaves out evaluation (and checkpoint) time: what a time-per-update comparison should read
-    # clock: training seconds at every evaluation point (evaluations left out): x-axis of a return-against-time curve
     return dict(curve=curve, losses=losses, phases=spans, train_returns=returns, final_return=curve[-1][1] if curve else None, clock=clock,
                 final_score=curve[-1][2] if curve else None, wall_clock_s=wall, device=str(device), update_s=wall - eval_s,
                 updates_per_s=total / (wall - eval_s), resumed_from=(saved and sum(p.steps for p in phases[:k0]) + i0) or None,
-                params={name: count_params(getattr(learner.ag, net)) for name, net in (('actor', 'actor'), ('critic', 'q'))
-                        if hasattr(learner.ag, net)})
+                params=learner_params(learner))
 
+# %% ../nbs/09a_loop.ipynb 21
 def train_offline(learner: Learner, data: Transitions, info, seeds, steps: int, eval_every: int, eval_episodes: int,
                   env_name: str | None = None, checkpoint: str | Path | None = None, log=None, progress: bool = True,
                   check_every: int | None = None, loss_every: int | None = None) -> dict:

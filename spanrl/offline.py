@@ -6,67 +6,42 @@
 from __future__ import annotations
 import copy
 import math
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 
-from .data import Transitions, load, parse_id, ENV_IDS, DatasetError
-from .envs import env_info
+# the shared offline pieces, re-exported here for code that imported them from spanrl.offline before spanrl.offline_base
+from .offline_base import (OFFLINE_RULES, DEVICE_RULES, dataset_rule, GPUOfflineSettings, complete_episode_returns,
+                                 reward_scale, dataset_env_id, prepare_data, train_learner)
 # policy_fn, GraphedUpdate, update_fn and train_offline are re-exported: they lived here before spanrl.loop
-from .loop import policy_fn, GraphedUpdate, update_fn, train_offline, train_phases, Phase
-from .learner import (Settings, Learner, positive_int, positive, nonnegative, unit, open_unit, network, flag,
-                            device as device_rule)
+from .loop import policy_fn, GraphedUpdate, update_fn, train_offline
+from .learner import Learner, positive, nonnegative, open_unit, flag
 from .nets import (make_net, member_noise, gaussian_log_prob, check_positive_int, twin_critic_seeds, twin_q, polyak_,
-                         member_generators, make_adam, set_lr)
+                         member_generators, make_adam, set_lr, stream_seeds)
 
 # %% auto 0
-__all__ = ['OFFLINE_RULES', 'DEVICE_RULES', 'LOG_STD_MIN', 'LOG_STD_MAX', 'dataset_rule', 'IQLConfig', 'corl_iql_config',
-           'complete_episode_returns', 'reward_scale', 'dataset_env_id', 'prepare_data', 'IQLAgent', 'expectile_loss',
-           'iql_value_step', 'IQL', 'train_learner', 'train_iql', 'train_iql_finetune']
+__all__ = ['IQL_LOG_STD_MIN', 'IQL_LOG_STD_MAX', 'IQLConfig', 'corl_iql_config', 'IQLAgent', 'expectile_loss', 'iql_value_step',
+           'IQL', 'train_iql', 'train_iql_finetune']
 
 # %% ../nbs/10_offline.ipynb 6
-def dataset_rule(v) -> str | None:
-    "A `Settings` rule: a dataset id of the form `namespace/env/kind-vN`."
-    try: parse_id(v)
-    except DatasetError as e: return f"is not a dataset id ({e})"
-
-# Checks shared by the offline learners' settings
-OFFLINE_RULES = dict(dataset=dataset_rule, steps=positive_int, batch_size=positive_int, gamma=unit, tau=positive,
-                     actor_lr=positive, critic_lr=positive, actor=network, critic=network, eval_every=positive_int,
-                     eval_episodes=positive_int)
-DEVICE_RULES = dict(device=device_rule, cuda_graph=flag)  # learners that run on a GPU
-
 @dataclass
-class IQLConfig(Settings):
+class IQLConfig(GPUOfflineSettings):
     """The IQL paper's settings for D4RL locomotion (Kostrikov et al., 2021: rewards scaled on every dataset, Polyak
-    0.005, a Gaussian actor); `corl_iql_config` gives CORL's per-dataset variants. `actor`/`critic` are `make_net`
-    options (with `arch`)."""
+    0.005, a Gaussian actor); `corl_iql_config` gives CORL's per-dataset variants. The shared fields are
+    `GPUOfflineSettings`'s; here the actor's learning rate is cosine-decayed to 0 over `steps`, and `critic` is also the
+    value network's."""
     label = 'IQL'
-    rules = dict(OFFLINE_RULES, **DEVICE_RULES, expectile=open_unit, beta=positive, max_weight=positive, value_lr=positive,
-                 normalize_reward=flag, deterministic_actor=flag, expl_noise=nonnegative, noise_clip=nonnegative)
-    dataset: str = 'spanrl/hopper/medium-v0'
-    steps: int = 1_000_000             # gradient updates
-    batch_size: int = 256
-    gamma: float = 0.99                # discount
-    tau: float = 0.005                 # Polyak rate of the target critics
+    rules = dict(expectile=open_unit, beta=positive, max_weight=positive, value_lr=positive, normalize_reward=flag,
+                 deterministic_actor=flag, expl_noise=nonnegative, noise_clip=nonnegative)
     expectile: float = 0.7             # the value network fits this expectile of Q (CORL's `iql_tau`)
     beta: float = 3.0                  # inverse temperature of the advantage weights
     max_weight: float = 100.0          # advantage weights are clipped here
-    actor_lr: float = 3e-4             # cosine-decayed to 0 over `steps`
-    critic_lr: float = 3e-4
-    value_lr: float = 3e-4
-    actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))  # also the value network's
+    value_lr: float = 3e-4             # the value network's Adam learning rate
     normalize_reward: bool = True      # scale rewards by 1000 / (max - min return over complete episodes)
     deterministic_actor: bool = False  # CORL's `iql_deterministic`: weighted squared error to the data's action, no log-prob
     expl_noise: float = 0.03           # online phases, deterministic actor: std of the Gaussian exploration noise (CORL's finetune)
     noise_clip: float = 0.5            # ... clipped to this
-    eval_every: int = 5_000            # updates between evaluations
-    eval_episodes: int = 10            # episodes per seed and evaluation
-    device: str = 'cpu'                # 'cpu', 'cuda[:N]' or 'auto'
-    cuda_graph: bool = True            # on a GPU, replay each update as one CUDA graph
 
 # %% ../nbs/10_offline.ipynb 8
 def corl_iql_config(env: str, kind: str, **kw) -> IQLConfig:
@@ -76,38 +51,7 @@ def corl_iql_config(env: str, kind: str, **kw) -> IQLConfig:
     return IQLConfig(**{**dataset_settings('iql', f'{env}-{kind}'), **kw})
 
 # %% ../nbs/10_offline.ipynb 11
-def complete_episode_returns(data: Transitions, max_episode_steps: int) -> np.ndarray:
-    "Returns of the episodes that ended (terminated, or reached the time limit); a fragment cut by the dataset's size is left out."
-    done = data.episode_terminated | (data.episode_lengths >= max_episode_steps)
-    if not done.any():
-        raise DatasetError(f"the dataset has no complete episode (none terminated or reached {max_episode_steps} steps), "
-                           f"so its reward scale is undefined: use normalize_reward=False or a larger dataset")
-    return data.episode_returns[done]
-
-def reward_scale(data: Transitions, max_episode_steps: int = 1000) -> float:
-    "CORL's locomotion reward scale, 1000 / (max - min return over complete episodes)."
-    R = complete_episode_returns(data, max_episode_steps)
-    return 1000.0 / max(R.max() - R.min(), 1e-6)
-
-def dataset_env_id(ds_id: str, ds=None) -> str:
-    "The gymnasium id a dataset was recorded on."
-    info = parse_id(ds_id)
-    if info['env'] in ENV_IDS: return ENV_IDS[info['env']]
-    if ds is not None and ds.spec.env_spec is not None: return ds.spec.env_spec.id
-    raise DatasetError(f"cannot tell which environment {ds_id} was recorded on")
-
-def prepare_data(ds_id: str, normalize_reward: bool = True, progress: bool = True):
-    "Load `ds_id`, standardise states, scale rewards; returns (transitions, env info, reward scale)."
-    ds = load(ds_id, progress=progress)
-    data = Transitions.from_minari(ds, normalize=True)
-    info = env_info(dataset_env_id(ds_id, ds))
-    data.check_env(info)
-    scale = reward_scale(data, info.max_episode_steps or 1000) if normalize_reward else 1.0
-    data.rew = data.rew * scale
-    return data, info, scale
-
-# %% ../nbs/10_offline.ipynb 14
-LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
+IQL_LOG_STD_MIN, IQL_LOG_STD_MAX = -20.0, 2.0  # CORL's IQL: the state-independent log-std clamped to this range
 
 class IQLAgent(nn.Module):
     "Gaussian actor (tanh mean, state-independent log-std), twin critics with targets, value network; E members."
@@ -121,20 +65,20 @@ class IQLAgent(nn.Module):
         arch = c.pop('arch')
         self.q = make_net(arch, obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **c)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
-        self.v = make_net(arch, obs_dim, 1, seeds=[s + 15_485_863 for s in seeds], **c)
+        self.v = make_net(arch, obs_dim, 1, seeds=stream_seeds(seeds, 'value'), **c)
 
     def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
     def mean(self, obs): return torch.tanh(self.actor(obs)) * self.max_action
 
     def log_prob(self, obs, act):
-        log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        log_std = self.log_std.clamp(IQL_LOG_STD_MIN, IQL_LOG_STD_MAX)
         return gaussian_log_prob(act, self.mean(obs), log_std.expand_as(act))
 
     @torch.no_grad()
     def act(self, obs): return self.mean(obs)
 
-# %% ../nbs/10_offline.ipynb 16
+# %% ../nbs/10_offline.ipynb 13
 def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
     "Asymmetric squared loss $|\\tau - 1(u<0)| u^2$."
     return (tau - (u < 0).float()).abs() * u ** 2
@@ -155,6 +99,7 @@ def iql_value_step(ag, v_opt, q_opt, batch, expectile: float, gamma: float):
     q_opt.zero_grad(set_to_none=True); q_loss.backward(); q_opt.step()
     return v_loss.detach(), q_loss.detach(), adv.detach()
 
+# %% ../nbs/10_offline.ipynb 14
 class IQL(Learner):
     "IQL learner: the agent, its optimisers and one `update` per minibatch (`spanrl.learner`'s protocol)."
     config_class = IQLConfig
@@ -175,7 +120,7 @@ class IQL(Learner):
             m, cfg = self.ag.mean(obs), self.cfg
             z = member_noise(self.gens, m.shape[1:])
             noise = ((z * cfg.expl_noise).clamp(-cfg.noise_clip, cfg.noise_clip) if cfg.deterministic_actor
-                     else self.ag.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).exp() * z)
+                     else self.ag.log_std.clamp(IQL_LOG_STD_MIN, IQL_LOG_STD_MAX).exp() * z)
             return (m + noise).clamp(-self.ag.max_action, self.ag.max_action)
 
     def begin_phase(self, phase):
@@ -202,27 +147,12 @@ class IQL(Learner):
         polyak_(ag.q, ag.q_target, cfg.tau)
         return dict(v_loss=v_loss, q_loss=q_loss, pi_loss=pi_loss.detach())
 
-# %% ../nbs/10_offline.ipynb 18
-def train_learner(cls, cfg, seeds, algo: str, normalize_reward: bool = False, online_steps: int = 0, log=None,
-                  progress: bool = True, checkpoint=None, phases=None) -> dict:
-    """Train the offline learner class `cls` (built as `cls(cfg, obs_dim, act_dim, max_action, seeds)`) on `cfg.dataset`,
-    one member per seed: `cfg.steps` offline updates, then `online_steps` online iterations if any, evaluating every
-    `cfg.eval_every`; or through `phases` (`spanrl.loop.Phase`s) where the algorithm has stages of its own. Every
-    offline algorithm's `train_*` is this call with its own class."""
-    cfg.validate()  # before the dataset is loaded or built
-    data, info, scale = prepare_data(cfg.dataset, normalize_reward, progress)
-    learner = cls(cfg, data.obs_dim, data.act_dim, float(info.act_high.max()), seeds)
-    phases = phases or [Phase('offline', cfg.steps, cfg.eval_every)] + (
-        [Phase('online', online_steps, cfg.eval_every, online=True)] if online_steps else [])
-    out = train_phases(learner, data, info, phases, list(seeds), cfg.eval_episodes, parse_id(cfg.dataset)['env'],
-                       reward_scale=scale, checkpoint=checkpoint, log=log, progress=progress)
-    return dict(out, algo=algo, config=asdict(cfg), seeds=list(seeds), reward_scale=scale, learner=learner)
-
+# %% ../nbs/10_offline.ipynb 16
 def train_iql(cfg: IQLConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL on `cfg.dataset`, one member per seed."
     return train_learner(IQL, cfg, seeds, 'iql', cfg.normalize_reward, log=log, progress=progress, checkpoint=checkpoint)
 
-# %% ../nbs/10_offline.ipynb 20
+# %% ../nbs/10_offline.ipynb 18
 def train_iql_finetune(cfg: IQLConfig, seeds, online_steps: int, log=None, progress: bool = True, checkpoint=None) -> dict:
     "IQL offline on `cfg.dataset` for `cfg.steps` updates, then `online_steps` online iterations; one member per seed."
     check_positive_int('online_steps', online_steps)

@@ -5,11 +5,10 @@
 # %% ../nbs/92a_page.ipynb 3
 from __future__ import annotations
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display

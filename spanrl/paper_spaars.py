@@ -8,28 +8,20 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from .claims import claim_check, better, comparable, by_dataset, INCONCLUSIVE
+from .claims import claim_check, better, comparable, by_dataset, method_table, INCONCLUSIVE
 from .figures import iqm_band
 from .page import report_section
 from .papers import reference
 
 # %% auto 0
-__all__ = ['check_spaars_finetune', 'check_spaars_latent', 'METHODS', 'INTRO', 'spaars_table', 'check_spaars_offline',
-           'spaars_vs', 'gate_trend', 'check_spaars_gate', 'plot_online_scores', 'spaars_score_table', 'plot_gate',
-           'spaars_section']
+__all__ = ['check_spaars_finetune', 'check_spaars_latent', 'METHODS', 'INTRO', 'check_spaars_offline', 'spaars_vs', 'gate_trend',
+           'check_spaars_gate', 'plot_online_scores', 'spaars_score_table', 'plot_gate', 'spaars_section']
 
 # %% ../nbs/94e_paper_spaars.ipynb 6
-def spaars_table(df, value: str = 'scores') -> pd.DataFrame:
-    """SPAARS-reproduction records as a (dataset x method) table of per-seed arrays: final scores, or (`offline`) the
-    score at the end of the offline phase."""
-    df = by_dataset(df, ('method',))
-    df = df.assign(offline=df.metrics.map(lambda m: np.asarray(m['offline_score'], float)))
-    return df.pivot_table(index='dataset', columns='method', values=value, aggfunc='first')
-
 @claim_check('spaars_offline')
 def check_spaars_offline(df):
     "SPAARS's final score against offline IQL's (the IQL fine-tuning run's score at the end of its offline phase)."
-    t, off = spaars_table(df), spaars_table(df, 'offline')
+    t, off = method_table(df), method_table(df, 'offline_score')
     if 'spaars' in t.columns and 'iql-finetune' in off.columns:
         d = pd.concat([t.spaars, off['iql-finetune']], axis=1, keys=['s', 'o']).dropna()
         if len(d): yield better(list(d.s), list(d.o), 'SPAARS vs offline IQL')
@@ -38,7 +30,7 @@ def check_spaars_offline(df):
 def spaars_vs(other: str, judge, what: str):
     "A check of SPAARS's final scores against method `other`'s by `judge` (`better`, or `comparable`: IQM at most 10% below)."
     def check(df):
-        t = spaars_table(df)
+        t = method_table(df)
         if {'spaars', other} <= set(t.columns) and len(d := t[['spaars', other]].dropna()):
             yield judge(list(d.spaars), list(d[other]), f'SPAARS vs {what}')
     return check

@@ -9,7 +9,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 
 from .claims import claim_check, comparable, interval_verdict, by_dataset, INCONCLUSIVE
-from .figures import iqm_band, iqm_row, score_bars, seed_scores, seeds_per_cell
+from .figures import iqm_band, iqm_row, score_bars, seeds_per_cell
 from .page import report_section
 from .papers import reference
 from .stats import iqm, bootstrap_ci, compare_ci, fewer_steps_pct, performance_profile

@@ -8,36 +8,29 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from .claims import claim_check, better, by_dataset, INCONCLUSIVE
+from .claims import claim_check, better, by_dataset, method_table, INCONCLUSIVE
 from .figures import iqm_row, score_bars, seeds_per_cell
 from .page import report_section
 from .papers import reference
 
 # %% auto 0
-__all__ = ['SPAR_BASELINES', 'SUPPORT_MARGIN', 'METHODS', 'INTRO', 'spar_table', 'check_spar_bc', 'check_spar_best',
-           'check_spar_support', 'spar_frame', 'budget_note', 'spar_score_table', 'plot_score_vs_support',
-           'spar_section']
+__all__ = ['SPAR_BASELINES', 'SUPPORT_MARGIN', 'METHODS', 'INTRO', 'check_spar_bc', 'check_spar_best', 'check_spar_support',
+           'spar_frame', 'budget_note', 'spar_score_table', 'plot_score_vs_support', 'spar_section']
 
 # %% ../nbs/94f_paper_spar.ipynb 6
 SPAR_BASELINES = ('td3bc', 'iql', 'cql')   # the baselines "best baseline" ranges over (BC is SPAR's anchor, judged apart)
-
-def spar_table(df, value: str = 'scores') -> pd.DataFrame:
-    "SPAR-reproduction records as a (dataset x method) table of per-seed arrays: final scores or support distances."
-    df = by_dataset(df, ('method',))
-    df = df.assign(support=df.metrics.map(lambda m: np.asarray(m['support_distance'], float)))
-    return df.pivot_table(index='dataset', columns='method', values=value, aggfunc='first')
 
 # %% ../nbs/94f_paper_spar.ipynb 7
 @claim_check('spar_bc')
 def check_spar_bc(df):
     "SPAR's scores above its BC anchor's over datasets x seeds."
-    t = spar_table(df)
+    t = method_table(df)
     if {'spar', 'bc'} <= set(t.columns) and len(t := t[['spar', 'bc']].dropna()): yield better(list(t.spar), list(t.bc), 'SPAR vs its BC anchor')
 
 @claim_check('spar_best')
 def check_spar_best(df):
     "Per dataset the baseline with the highest mean score; SPAR against that one."
-    t = spar_table(df)
+    t = method_table(df)
     base = [b for b in SPAR_BASELINES if b in t.columns]
     if 'spar' not in t.columns or not base: return
     t = t[['spar', *base]].dropna()
@@ -55,7 +48,7 @@ def check_spar_support(df):
     """SPAR's support distance against each value-gradient method's (smaller is closer to the data): held if
     P(closer) is above 0.5 on its interval and the median distance is at least 10% smaller; inconclusive if only the
     first holds."""
-    t = spar_table(df, 'support')
+    t = method_table(df, 'support_distance')
     for other, name in (('td3bc', 'TD3+BC'), ('cql', 'CQL')):
         if {'spar', other} <= set(t.columns) and len(d := t[['spar', other]].dropna()):
             r = better([-v for v in d.spar], [-v for v in d[other]], f"closer to the data than {name}")

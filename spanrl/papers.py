@@ -35,6 +35,7 @@ def papers_file() -> Path:
     checkout = pkg.parent / 'reproductions' / 'papers.yaml'
     return checkout if checkout.exists() else pkg / 'registry' / 'papers.yaml'
 
+# %% ../nbs/89_papers.ipynb 6
 def check_papers(data: dict, where: str) -> dict:
     "The parsed file if it has what the suite reads, else one error naming each entry that does not."
     problems = [f"unknown section {k!r}" for k in data if k not in SECTIONS]
@@ -65,6 +66,7 @@ def load_papers(path: str | None = None) -> dict:
     except yaml.YAMLError as e: raise ValueError(f"{path} is not valid YAML: {e}") from None
     return check_papers(data, str(path))
 
+# %% ../nbs/89_papers.ipynb 7
 def papers() -> dict:
     "The papers, each with the names of its reproductions (from the reproductions section: written once)."
     reps = load_papers().get('reproductions') or {}
@@ -78,7 +80,7 @@ def reference(name: str) -> dict:
     if name not in refs: raise KeyError(f"no reference {name!r} in {papers_file()}; it has {', '.join(refs)}")
     return refs[name]
 
-# %% ../nbs/89_papers.ipynb 6
+# %% ../nbs/89_papers.ipynb 8
 def load_paper_modules() -> list[str]:
     """Import each paper's `module` (registry): importing it registers the paper's claim checks (`spanrl.claims`) and
     report sections (`spanrl.page`), so the shared ledger and report code never name a paper."""
@@ -92,7 +94,7 @@ def load_paper_modules() -> list[str]:
                              "name an importable module (e.g. spanrl.paper_spar), or drop `module`") from None
     return list(mods.values())
 
-# %% ../nbs/89_papers.ipynb 10
+# %% ../nbs/89_papers.ipynb 12
 def expand_block(block: dict) -> list[dict]:
     "The runs of one sweep block: the product of its axes, a key `'a b'` taking (a, b) pairs, in the order written."
     runs = [{}]
@@ -105,7 +107,7 @@ def expand_block(block: dict) -> list[dict]:
         runs = [{**r, **dict(zip(names, v if len(names) > 1 else [v]))} for r in runs for v in values]
     return runs
 
-# %% ../nbs/89_papers.ipynb 12
+# %% ../nbs/89_papers.ipynb 14
 def reproductions() -> dict:
     "The reproductions of the registry: {name: {notebook, paper, title, sweep, needs}}, in the file's order."
     return load_papers().get('reproductions') or {}
@@ -118,7 +120,7 @@ def sweep(name: str, scale: str) -> list[dict]:
     keep = RUN_FILTERS[r['needs']] if r.get('needs') else None
     return [run for run in runs if keep is None or keep(run)]
 
-# %% ../nbs/89_papers.ipynb 15
+# %% ../nbs/89_papers.ipynb 17
 def settings_dir() -> Path:
     "`reproductions/settings/` next to the papers file."
     return papers_file().parent / 'settings'
@@ -139,7 +141,7 @@ def dataset_settings(name: str, dataset: str) -> dict:
     s = settings(name)
     return {**(s.get('default') or {}), **((s.get('datasets') or {}).get(dataset) or {})}
 
-# %% ../nbs/89_papers.ipynb 18
+# %% ../nbs/89_papers.ipynb 20
 def papers_table(status=None) -> str:
     """The README's table of papers as Markdown: each paper, what is reproduced, and its reproduction notebooks (or
     `status(name)` if given; 'planned' where there is none yet)."""

@@ -15,10 +15,11 @@ import torch.nn as nn
 from .envs import EnsembleEnvs, env_info, record_evaluation
 from .learner import Settings, Learner, environment, positive_int, positive, nonnegative, unit, flag, one_of
 from .learner import read_checkpoint, save_checkpoint
-from .nets import NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob
+from .nets import (NETS, make_net, count_params, member_noise, member_generators, gather_members, gaussian_log_prob,
+                         stream_seeds, clip_grad_norm_per_member)
 
 # %% auto 0
-__all__ = ['PPOConfig', 'EnsemblePolicy', 'clip_grad_norm_per_member', 'gae', 'PPO', 'train_ppo']
+__all__ = ['PPOConfig', 'EnsemblePolicy', 'gae', 'PPO', 'rollout_buffer', 'member_batches', 'train_ppo']
 
 # %% ../nbs/06_ppo.ipynb 5
 @dataclass
@@ -30,27 +31,27 @@ class PPOConfig(Settings):
                  norm_adv=flag, clip_coef=positive, clip_vloss=flag, ent_coef=nonnegative, vf_coef=nonnegative,
                  max_grad_norm=positive, arch=one_of(*NETS), orthogonal_init=flag, eval_every=positive_int,
                  eval_episodes=positive_int)
-    env_id: str = 'CartPole-v1'
+    env_id: str = 'CartPole-v1'           # gymnasium id (discrete or continuous actions)
     total_steps: int = 500_000          # environment steps per seed
     n_envs: int = 4                     # environment copies per seed
     n_steps: int = 128                  # rollout length T
-    lr: float = 2.5e-4
-    anneal_lr: bool = True
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    n_minibatches: int = 4
-    update_epochs: int = 4
-    norm_adv: bool = True
-    clip_coef: float = 0.2
-    clip_vloss: bool = True
-    ent_coef: float = 0.01
-    vf_coef: float = 0.5
-    max_grad_norm: float = 0.5
-    arch: str = 'mlp'
+    lr: float = 2.5e-4                    # Adam learning rate (CleanRL's 2.5e-4)
+    anneal_lr: bool = True                # decay it linearly to 0 over the run
+    gamma: float = 0.99                   # discount
+    gae_lambda: float = 0.95              # GAE's lambda
+    n_minibatches: int = 4                # minibatches per epoch over the rollout
+    update_epochs: int = 4                # passes over each rollout
+    norm_adv: bool = True                 # standardise advantages within each minibatch
+    clip_coef: float = 0.2                # the surrogate's ratio clip
+    clip_vloss: bool = True               # clip the value loss around the old values too
+    ent_coef: float = 0.01                # weight of the entropy bonus
+    vf_coef: float = 0.5                  # weight of the value loss
+    max_grad_norm: float = 0.5            # each member's gradient norm is clipped to this
+    arch: str = 'mlp'                     # the function class of actor and critic (`make_net` kind)
     orthogonal_init: bool = True        # MLP only: CleanRL's layer_init (gain sqrt 2, policy head 0.01, value head 1.0)
-    net: dict = field(default_factory=lambda: dict(hidden=[64, 64], activation='tanh'))
+    net: dict = field(default_factory=lambda: dict(hidden=[64, 64], activation='tanh'))  # its options (CleanRL's 64x64 tanh MLP by default)
     eval_every: int = 10_000            # environment steps between evaluations
-    eval_episodes: int = 10
+    eval_episodes: int = 10               # deterministic episodes per seed and evaluation
 
     def check(self):
         "The rollout of all copies must split into equal minibatches."
@@ -68,9 +69,9 @@ class EnsemblePolicy(nn.Module):
         heads = ({'actor': dict(init='orthogonal', out_gain=0.01), 'critic': dict(init='orthogonal', out_gain=1.0)}
                  if orthogonal_init and arch == 'mlp' else {'actor': {}, 'critic': {}})
         self.actor = make_net(arch, info.obs_dim, info.act_dim, seeds=seeds, **net, **heads['actor'])
-        self.critic = make_net(arch, info.obs_dim, 1, seeds=[s + 7919 for s in seeds], **net, **heads['critic'])
+        self.critic = make_net(arch, info.obs_dim, 1, seeds=stream_seeds(seeds, 'second_net'), **net, **heads['critic'])
         if not self.discrete: self.log_std = nn.Parameter(torch.zeros(self.E, 1, info.act_dim))
-        self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in seeds]
+        self.gens = member_generators(seeds)
 
     def value(self, obs): return self.critic(obs).squeeze(-1)
 
@@ -96,16 +97,7 @@ class EnsemblePolicy(nn.Module):
         out = self.actor(obs)
         return out.argmax(-1) if self.discrete else out
 
-# %% ../nbs/06_ppo.ipynb 9
-def clip_grad_norm_per_member(params, max_norm: float, E: int) -> torch.Tensor:
-    "Scale each member's gradient to norm <= `max_norm`; returns the pre-clip norms `(E,)`."
-    grads = [p.grad for p in params if p.grad is not None]
-    norms = torch.stack([g.reshape(E, -1).pow(2).sum(1) for g in grads]).sum(0).sqrt()
-    scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
-    for g in grads: g.mul_(scale.view(E, *[1] * (g.dim() - 1)))
-    return norms
-
-# %% ../nbs/06_ppo.ipynb 11
+# %% ../nbs/06_ppo.ipynb 10
 def gae(rewards, values, dones, last_value, last_done, gamma, lam):
     "Generalised advantage estimates and returns; all `(T, E, N)` except last_* `(E, N)`."
     T = rewards.shape[0]
@@ -121,6 +113,7 @@ def gae(rewards, values, dones, last_value, last_done, gamma, lam):
 def _member_perm(gens, n):
     return torch.stack([torch.randperm(n, generator=g) for g in gens])
 
+# %% ../nbs/06_ppo.ipynb 11
 class PPO(Learner):
     """PPO's update on one rollout (`spanrl.learner`'s protocol): `update_epochs` passes over per-member shuffled
     minibatches of the clipped surrogate, the (clipped) value loss and the entropy bonus, each member's gradient clipped
@@ -161,7 +154,7 @@ class PPO(Learner):
                 loss = (pg_loss - cfg.ent_coef * entropy.mean(1) + cfg.vf_coef * v_loss).sum()  # sum over members
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
-                clip_grad_norm_per_member(list(pol.parameters()), cfg.max_grad_norm, E)
+                clip_grad_norm_per_member(list(pol.parameters()), cfg.max_grad_norm)
                 self.opt.step()
                 sums += torch.stack([pg_loss.detach().mean(), v_loss.detach().mean(), entropy.detach().mean()]); count += 1
         return dict(loss=loss.detach(), pg_loss=sums[0] / count, v_loss=sums[1] / count, entropy=sums[2] / count)
@@ -170,6 +163,20 @@ class PPO(Learner):
         if deterministic: return self.ag.deterministic(obs)
         with torch.no_grad(): return self.ag.dist_terms(obs)[0]
 
+# %% ../nbs/06_ppo.ipynb 12
+def rollout_buffer(info, T: int, E: int, N: int) -> dict:
+    "Storage for one rollout: T steps of E members x N environment copies (states, actions, log-probs, rewards, dones, values)."
+    act_shape = () if info.discrete else (info.act_dim,)
+    z = lambda *shape, **kw: torch.zeros(T, E, N, *shape, **kw)
+    return dict(obs=z(info.obs_dim), act=z(*act_shape, dtype=torch.long if info.discrete else torch.float32),
+                logp=z(), rew=z(), done=z(), val=z())
+
+def member_batches(buf: dict, adv, ret, E: int, batch: int) -> tuple:
+    "(T, E, N, ...) -> (E, T*N, ...): each member's rollout on the ensemble axis, as `PPO.update` takes it."
+    flat = lambda x: x.transpose(0, 1).reshape(E, batch, *x.shape[3:])
+    return tuple(map(flat, (buf['obs'], buf['act'], buf['logp'], adv, ret, buf['val'])))
+
+# %% ../nbs/06_ppo.ipynb 13
 def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     """Train one PPO agent per seed as one ensemble; returns curves, final evaluation, wall-clock and parameter counts.
     With `checkpoint`, the run saves everything (learner, the environments mid-episode, counters, curves) at each
@@ -182,9 +189,7 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True, checkpoint
     learner = PPO(cfg, seeds, info)
     pol, batch, n_updates = learner.ag, N * T, learner.n_updates
     obs, done = envs.reset(), torch.zeros(E, N)
-    act_shape = () if info.discrete else (info.act_dim,)
-    buf = dict(obs=torch.zeros(T, E, N, info.obs_dim), act=torch.zeros(T, E, N, *act_shape, dtype=torch.long if info.discrete else torch.float32),
-               logp=torch.zeros(T, E, N), rew=torch.zeros(T, E, N), done=torch.zeros(T, E, N), val=torch.zeros(T, E, N))
+    buf = rollout_buffer(info, T, E, N)
     ep_ret, curve, train_returns, losses = torch.zeros(E, N), [], [[] for _ in range(E)], []
     next_eval, steps, first, wall = cfg.eval_every, 0, 0, 0.0
     if saved := read_checkpoint(checkpoint, learner):
@@ -215,10 +220,7 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True, checkpoint
         steps += batch
         with torch.no_grad(): last_value = pol.value(obs)
         adv, ret = gae(buf['rew'], buf['val'], buf['done'], last_value, done, cfg.gamma, cfg.gae_lambda)
-        # (T, E, N, ...) -> (E, T*N, ...): each member's batch on the ensemble axis
-        flat = lambda x: x.transpose(0, 1).reshape(E, batch, *x.shape[3:])
-        b_obs, b_act, b_logp, b_adv, b_ret, b_val = map(flat, (buf['obs'], buf['act'], buf['logp'], adv, ret, buf['val']))
-        out = learner.update((b_obs, b_act, b_logp, b_adv, b_ret, b_val))
+        out = learner.update(member_batches(buf, adv, ret, E, batch))
         losses.append((steps, {k: float(v) for k, v in out.items()}))
         if not torch.isfinite(out['loss']): raise FloatingPointError(f"PPO loss became non-finite at step {steps}; lower lr={cfg.lr}")
         bar.update(batch)

@@ -37,6 +37,7 @@ def no_space(e: BaseException | None) -> bool:
         e = e.__cause__ or e.__context__
     return False
 
+# %% ../nbs/02_records.ipynb 6
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` so that readers see the old file or the whole new one, never a partial write. The file
     gets the usual mode for the umask; a full disk is reported as such, with the path."""
@@ -59,7 +60,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         raise
     return path
 
-# %% ../nbs/02_records.ipynb 8
+# %% ../nbs/02_records.ipynb 9
 def _jsonable(o):
     if hasattr(o, 'tolist'): return o.tolist()          # numpy arrays and scalars, torch tensors
     if isinstance(o, Path): return str(o)
@@ -77,7 +78,7 @@ def atomic_write_json(path, obj) -> Path:
     obj = json.loads(json.dumps(obj, default=_jsonable))
     return atomic_write_bytes(path, json.dumps(_finite_or_null(obj), indent=1, allow_nan=False).encode())
 
-# %% ../nbs/02_records.ipynb 10
+# %% ../nbs/02_records.ipynb 11
 def package_versions() -> dict:
     "Versions of the packages whose behaviour a result depends on."
     import importlib.metadata as md
@@ -105,6 +106,7 @@ def loaded_code() -> list[str]:
              if n.split('.')[0] == 'spanrl' and getattr(m, '__file__', None)}
     return sorted(str(f.relative_to(root)) for f in files if root in f.parents)
 
+# %% ../nbs/02_records.ipynb 12
 def changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> list[str] | None:
     """The files among `paths` that differ in the working tree of `repo` from commit `rev` (a record's `git_rev`; a
     `-dirty` suffix is read as its base commit); [] if none. None if git cannot tell: no rev, or one it lacks."""
@@ -115,7 +117,7 @@ def changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> list
     except (OSError, subprocess.SubprocessError): return None
     return r.stdout.split() if r.returncode == 0 else None
 
-# %% ../nbs/02_records.ipynb 13
+# %% ../nbs/02_records.ipynb 15
 SCALES = ('smoke', 'quick', 'paper')
 
 def check_scale(scale: str) -> str:
@@ -151,13 +153,14 @@ def read_record(path) -> dict:
     except json.JSONDecodeError as e:
         raise ValueError(f"result record {path} is corrupt ({e}); delete it and re-run that run") from None
 
+# %% ../nbs/02_records.ipynb 16
 def load_records(root, experiment: str | None = None):
     "All records under `root` (optionally one experiment) as a pandas DataFrame, one row per record."
     import pandas as pd
     paths = sorted(Path(root).glob(f"{experiment or '*'}/*.json"))
     return pd.DataFrame([read_record(p) for p in paths])
 
-# %% ../nbs/02_records.ipynb 15
+# %% ../nbs/02_records.ipynb 18
 def check_choice(name: str, value, choices) -> str | None:
     "The mistake in parameter `name` if `value` is not one of `choices`, else None (for `check_parameters`)."
     choices = list(choices)

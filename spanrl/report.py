@@ -63,6 +63,7 @@ def _describe_failure(e: Exception) -> str:
     if hasattr(e, 'ename'): return f"{e.ename}: {e.evalue}"
     return f"{type(e).__name__}: {e}"
 
+# %% ../nbs/90_report.ipynb 7
 def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = None, log_file: Path | None = None) -> Path:
     """Execute `src` with papermill into `dst` atomically; a failed run raises with the notebook's own error and leaves
     its partial notebook as `*.failed.ipynb`. Everything the notebook and its kernel print goes to `log_file` (else
@@ -92,7 +93,7 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path | None = 
     failed.unlink(missing_ok=True)  # an earlier failure of this run is history once it succeeds
     return dst
 
-# %% ../nbs/90_report.ipynb 7
+# %% ../nbs/90_report.ipynb 8
 def run_key(name: str, params: dict, seed: int = 0) -> str:
     """File-name key of one run of a sweep: every input that changes its result besides the scale (a folder of its
     own): the reproduction's name, its parameter values and the first seed."""
@@ -125,6 +126,7 @@ def select_reproductions(papers=None) -> list[str]:
         raise ValueError(f"unknown paper or reproduction {', '.join(map(repr, unknown))}; choose from {', '.join(labels)}")
     return [n for n in REPRODUCTIONS if n in names]
 
+# %% ../nbs/90_report.ipynb 9
 def plan(names, scale: str, seed: int = 0) -> list[tuple[str, str, dict]]:
     "Every run of the named reproductions at `scale` from first seed `seed`: (name, run key, notebook parameters)."
     from spanrl.papers import settings_dir
@@ -135,7 +137,7 @@ def plan(names, scale: str, seed: int = 0) -> list[tuple[str, str, dict]]:
     sweeps = [(n, reproduction(n)['sweep']) for n in names]
     return [(n, run_key(n, p, seed), p) for n, sweep in sweeps for p in sweep(check_scale(scale))]
 
-# %% ../nbs/90_report.ipynb 9
+# %% ../nbs/90_report.ipynb 11
 def run_files(out: str | Path, scale: str, name: str, key: str) -> dict:
     "The files of one run: its executed notebook, failed notebook, log, manifest of records being written, done file."
     d = Path(out) / 'runs' / scale / name
@@ -167,6 +169,7 @@ def _notebook_error(path: Path) -> str:
     except Exception as e: return f"its notebook is unreadable ({type(e).__name__})"
     return 'no error recorded in the notebook (killed?)'
 
+# %% ../nbs/90_report.ipynb 12
 def run_status(out: str | Path, scale: str, name: str, key: str) -> tuple[str, str]:
     """('done' | 'failed' | 'missing' | 'invalid', why) for one run. Done means its records exist and match the
     checksums taken when it finished; a deleted or edited record makes the run 'invalid' and it runs again."""
@@ -189,7 +192,7 @@ def run_table(out: str | Path, names, scale: str, seed: int = 0):
     rows = [dict(reproduction=n, run=k, **dict(zip(('status', 'why'), run_status(out, scale, n, k)))) for n, k, _ in plan(names, scale, seed)]
     return pd.DataFrame(rows, columns=['reproduction', 'run', 'status', 'why'])
 
-# %% ../nbs/90_report.ipynb 10
+# %% ../nbs/90_report.ipynb 13
 def run_reproduction(name: str, scale: str, out: Path, params: dict | None = None, seed: int = 0,
                      force: bool = False) -> tuple[Path, bool]:
     """Run one sweep point of a reproduction into `out/runs/<scale>/<name>/` unless it is done (`run_status`); returns
@@ -213,9 +216,10 @@ def run_reproduction(name: str, scale: str, out: Path, params: dict | None = Non
         raise
     return path, True
 
-# %% ../nbs/90_report.ipynb 13
+# %% ../nbs/90_report.ipynb 16
 _HELD: dict = {}  # output folder -> [open lock file, depth]: the lock is re-entrant within one process
 
+# %% ../nbs/90_report.ipynb 17
 @contextmanager
 def output_lock(out: str | Path):
     """Hold `out/.lock` for a batch: a second `spanrl` on the same output refuses at once, naming the process that
@@ -247,7 +251,7 @@ def output_lock(out: str | Path):
         del _HELD[str(out)]
         fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
-# %% ../nbs/90_report.ipynb 16
+# %% ../nbs/90_report.ipynb 20
 def _run_one(name: str, key: str, params: dict, scale: str, out: str, seed: int, force: bool) -> dict:
     "One run, as a worker process or a Ray task executes it: never raises, reports what happened."
     t0 = time.perf_counter()
@@ -279,6 +283,7 @@ def _worker_init(parent: int):
         _kill_tree(os.getpid(), itself=False); os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
 
+# %% ../nbs/90_report.ipynb 21
 def _ray_results(calls: list):
     "Send the runs to Ray (the cluster in RAY_ADDRESS, else a local instance) and yield results as they finish."
     try: import ray
@@ -306,6 +311,7 @@ def _stop_pool(pool):
     pool.shutdown(wait=False, cancel_futures=True)
     for pid in procs: _kill_tree(pid)
 
+# %% ../nbs/90_report.ipynb 22
 def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = False, jobs: int = 1,
               backend: str = 'local', log=None, keys=None) -> dict:
     """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones; a failure is logged and the
@@ -335,7 +341,7 @@ def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = F
             raise
     return failures
 
-# %% ../nbs/90_report.ipynb 17
+# %% ../nbs/90_report.ipynb 23
 def render_html(nb_path: Path, html_path: Path) -> Path:
     "Render an executed notebook to a self-contained HTML page without code cells."
     from nbconvert import HTMLExporter
@@ -359,6 +365,7 @@ def render_report(out: str | Path, scale: str, seed: int = 0, names=None) -> Pat
         raise
     return render_html(report_nb, out / 'index.html')
 
+# %% ../nbs/90_report.ipynb 24
 def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, seed: int = 0, force: bool = False,
                  jobs: int = 1, backend: str = 'local', log=None) -> Path:
     "Run the reproductions (`names`, default all) at `scale`, then render `out/index.html` from every record found."
@@ -374,7 +381,7 @@ def build_report(scale: str = 'quick', out: str | Path = 'report', names=None, s
                                     "see the log above")
     return index
 
-# %% ../nbs/90_report.ipynb 19
+# %% ../nbs/90_report.ipynb 26
 def notebook_code_changed(rev: str, path: str, repo: str | Path) -> bool:
     """Whether notebook `path`'s code cells differ between commit `rev` and the working tree of `repo`: prose (markdown
     cells) and outputs do not change what a run computes, so a run is not stale for them. True if git cannot tell."""
@@ -388,7 +395,7 @@ def notebook_code_changed(rev: str, path: str, repo: str | Path) -> bool:
     a, b = code(old.stdout), code(now.read_text())
     return a is None or a != b
 
-# %% ../nbs/90_report.ipynb 20
+# %% ../nbs/90_report.ipynb 27
 def forge_paths(df) -> list[str]:
     """The forge files runs in `df` read: each environment's folder (`forge/<env>`, from the records' `config.env`) less
     its pinned checksums (a new pin verifies more sizes, it changes no dataset); all of `forge` if any run names none."""
@@ -396,7 +403,7 @@ def forge_paths(df) -> list[str]:
     dirs = ['forge'] if None in envs else [f'forge/{e}' for e in sorted(envs)]
     return dirs + [':(exclude)forge/*/checksums.json']
 
-# %% ../nbs/90_report.ipynb 22
+# %% ../nbs/90_report.ipynb 29
 def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook: str | None = None):
     """One row per commit that produced `experiment`'s records (a `load_records` frame): how many runs, when, and which
     of the files they depend on (the package modules they loaded, the notebook's code cells, the settings files the
@@ -422,7 +429,7 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook
                          status=status))
     return pd.DataFrame(rows)
 
-# %% ../nbs/90_report.ipynb 25
+# %% ../nbs/90_report.ipynb 32
 def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     "Markdown of the index notebook, as README.md holds it."
     from nbconvert import MarkdownExporter
@@ -432,7 +439,7 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     body = re.sub(r'<!-- papers:[^>]*-->', lambda _: papers_table(), body)  # the table comes from the registry
     return body.strip() + '\n'
 
-# %% ../nbs/90_report.ipynb 27
+# %% ../nbs/90_report.ipynb 34
 def forge_command(action: str, target: str, steps: int, threads: int | None = None, run_dir: str | None = None,
                   full: bool = False):
     """The forge from the shell: `train` (resumes; a DM Control target trains DecQN, `nbs/09b_forge_dmc`), `select`
@@ -460,6 +467,7 @@ def _seed(text: str) -> int:
     if not text.isdigit(): raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
     return int(text)
 
+# %% ../nbs/90_report.ipynb 35
 def main(argv=None):
     "`spanrl report ...`, `spanrl reproduce [--paper P ...] [--scale S] [--jobs N] [--backend local|ray]`, `spanrl forge ...`, `spanrl readme`."
     p = argparse.ArgumentParser(prog='spanrl', description='spanrl reproductions and report')

@@ -6,21 +6,22 @@
 from __future__ import annotations
 import copy
 import time
+from fastcore.basics import patch
 from dataclasses import dataclass, field, asdict
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .envs import EnsembleEnvs, env_info, record_evaluation
+from .envs import EnsembleEnvs, MemberEpisodes, env_info, record_evaluation
 from .learner import Settings, Learner, environment, positive_int, nonnegative_int, positive, nonnegative, unit, flag, one_of
 from .learner import read_checkpoint, save_checkpoint
-from .nets import (NETS, make_net, count_params, member_noise, gather_members, gaussian_log_prob,
-                         member_indices, twin_critic_seeds, twin_q, polyak_)
+from .replay import EnsembleReplay
+from .nets import (NETS, make_net, count_params, member_noise, gaussian_log_prob, member_generators, twin_critic_seeds,
+                         twin_q, polyak_)
 
 # %% auto 0
-__all__ = ['LOG_STD_MIN', 'LOG_STD_MAX', 'SACConfig', 'SACAgent', 'EnsembleReplay', 'SAC', 'SACTrainer', 'train_sac',
-           'run_trainer']
+__all__ = ['SAC_LOG_STD_MIN', 'SAC_LOG_STD_MAX', 'SACConfig', 'SACAgent', 'SAC', 'SACTrainer', 'train_sac', 'run_trainer']
 
 # %% ../nbs/07_sac.ipynb 5
 @dataclass
@@ -31,22 +32,22 @@ class SACConfig(Settings):
                  batch_size=positive_int, learning_starts=nonnegative_int, policy_lr=positive, q_lr=positive,
                  policy_frequency=positive_int, autotune=flag, alpha=nonnegative, arch=one_of(*NETS), eval_every=positive_int,
                  eval_episodes=positive_int)
-    env_id: str = 'Hopper-v5'
-    total_steps: int = 1_000_000
-    buffer_size: int = 1_000_000
-    gamma: float = 0.99
-    tau: float = 0.005
-    batch_size: int = 256
-    learning_starts: int = 5_000
-    policy_lr: float = 3e-4
-    q_lr: float = 1e-3
-    policy_frequency: int = 2
-    autotune: bool = True
-    alpha: float = 0.2
-    arch: str = 'mlp'
-    net: dict = field(default_factory=lambda: dict(hidden=[256, 256]))
-    eval_every: int = 10_000
-    eval_episodes: int = 10
+    env_id: str = 'Hopper-v5'             # gymnasium id of a continuous-action environment
+    total_steps: int = 1_000_000          # environment steps per seed
+    buffer_size: int = 1_000_000          # replay capacity per seed (transitions)
+    gamma: float = 0.99                   # discount
+    tau: float = 0.005                    # Polyak rate of the target critics
+    batch_size: int = 256                 # transitions per member and update
+    learning_starts: int = 5_000          # uniform random actions (no updates) for this many steps first
+    policy_lr: float = 3e-4               # the actor's Adam learning rate
+    q_lr: float = 1e-3                    # the critics' (and the temperature's) Adam learning rate
+    policy_frequency: int = 2             # actor updates every this many steps, that many at once (TD3's delay, CleanRL's compensation)
+    autotune: bool = True                 # learn the entropy temperature towards -|A| entropy; False: keep `alpha`
+    alpha: float = 0.2                    # the entropy temperature (initial when `autotune`)
+    arch: str = 'mlp'                     # the function class of actor and critics (`make_net` kind)
+    net: dict = field(default_factory=lambda: dict(hidden=[256, 256]))  # its options (`hidden` for the MLP, `nmodes`/`nelems`/`degree` for SPAN ...)
+    eval_every: int = 10_000              # environment steps between evaluations
+    eval_episodes: int = 10               # deterministic episodes per seed and evaluation
 
     def check(self):
         "SAC needs continuous actions."
@@ -55,7 +56,7 @@ class SACConfig(Settings):
         return [f"needs continuous actions but {self.env_id} has a discrete action space; use PPO"] if discrete else []
 
 # %% ../nbs/07_sac.ipynb 6
-LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
+SAC_LOG_STD_MIN, SAC_LOG_STD_MAX = -5.0, 2.0   # CleanRL's SAC: a tanh-squashed log-std mapped into this range
 
 class SACAgent(nn.Module):
     "Tanh-Gaussian actor, twin critics (2E members) and their targets, per-member temperature and generators."
@@ -69,12 +70,12 @@ class SACAgent(nn.Module):
         self.log_alpha = nn.Parameter(torch.zeros(E))
         self.register_buffer('scale', torch.as_tensor((info.act_high - info.act_low) / 2))
         self.register_buffer('bias', torch.as_tensor((info.act_high + info.act_low) / 2))
-        self.gens = [torch.Generator().manual_seed(int(s) + 104_729) for s in seeds]
+        self.gens = member_generators(seeds)
 
     def pi(self, obs):
         "Reparameterised action and its log-probability, `(E, B, A)` and `(E, B)`."
         mean, log_std = self.actor(obs).chunk(2, -1)
-        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1)
+        log_std = SAC_LOG_STD_MIN + 0.5 * (SAC_LOG_STD_MAX - SAC_LOG_STD_MIN) * (torch.tanh(log_std) + 1)
         x = mean + log_std.exp() * member_noise(self.gens, mean.shape[1:])
         y = torch.tanh(x)
         logp = gaussian_log_prob(x, mean, log_std) - torch.log(self.scale * (1 - y ** 2) + 1e-6).sum(-1)
@@ -87,36 +88,7 @@ class SACAgent(nn.Module):
 
     def q_values(self, net, obs, act): return twin_q(net, obs, act)
 
-# %% ../nbs/07_sac.ipynb 8
-class EnsembleReplay:
-    "Per-member replay buffers with a shared write position (members step in lock-step)."
-    fields = ('obs', 'act', 'rew', 'next_obs', 'term')   # what `state_dict` saves (a subclass that keeps more lists it)
-    def __init__(self, E, capacity, obs_dim, act_dim, device='cpu'):
-        z = lambda *shape: torch.zeros(E, capacity, *shape, device=device)
-        self.obs, self.next_obs, self.act, self.rew, self.term = z(obs_dim), z(obs_dim), z(act_dim), z(), z()
-        self.capacity, self.pos, self.size = capacity, 0, 0
-
-    def add(self, obs, act, rew, next_obs, term):
-        "Add one transition per member (arguments `(E, 1, ...)`, one environment copy per member)."
-        i = self.pos
-        self.obs[:, i], self.act[:, i], self.rew[:, i] = obs[:, 0], act[:, 0], rew[:, 0]
-        self.next_obs[:, i], self.term[:, i] = next_obs[:, 0], term[:, 0].float()
-        self.pos, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
-
-    def state_dict(self) -> dict:
-        "The filled part and the write position (what a resumed run needs)."
-        n = self.size
-        return dict(pos=self.pos, size=n, **{k: getattr(self, k)[:, :n].clone() for k in self.fields})
-
-    def load_state_dict(self, s: dict):
-        for k in self.fields: getattr(self, k)[:, :s['size']] = s[k]
-        self.pos, self.size = s['pos'], s['size']
-
-    def sample(self, gens, batch):
-        idx = member_indices(gens, self.size, batch)
-        return tuple(gather_members(x, idx) for x in (self.obs, self.act, self.rew, self.next_obs, self.term))
-
-# %% ../nbs/07_sac.ipynb 10
+# %% ../nbs/07_sac.ipynb 9
 class SAC(Learner):
     """SAC's updates on replay minibatches (`spanrl.learner`'s protocol): one critic step; every `policy_frequency`
     environment steps as many actor (and temperature) steps; then Polyak targets. `SACTrainer` steps the
@@ -166,7 +138,7 @@ class SAC(Learner):
     def extra_state(self): return dict(alpha=self.alpha, env_step=self.env_step)
     def load_extra_state(self, s): self.alpha, self.env_step = s['alpha'], s['env_step']
 
-# %% ../nbs/07_sac.ipynb 11
+# %% ../nbs/07_sac.ipynb 10
 class SACTrainer:
     """The SAC loop as an object whose whole state (networks, optimisers, replay, generators, counters) can be saved
     between two steps and restored; `train_sac` runs it once, the dataset forge checkpoints and resumes it. Another
@@ -182,7 +154,7 @@ class SACTrainer:
         self.rb = self.make_replay()
         self.step, self.updates, self.wall = 0, 0, 0.0
         self.curve, self.train_returns, self.losses, self._sums = [], [[] for _ in range(E)], [], {}
-        self.envs = None
+        self.episodes = None   # MemberEpisodes while the environments run
 
     def make_learner(self) -> SAC: return SAC(self.cfg, self.seeds, self.info)
 
@@ -191,6 +163,9 @@ class SACTrainer:
 
     @property
     def alpha(self): return self.learner.alpha
+
+    @property
+    def obs(self): return self.episodes.obs   # the states the members act in now
 
     def explore(self, step: int) -> torch.Tensor:
         "The actions `(E, 1, A)` at environment `step`: uniform random during the first `learning_starts`, then sampled."
@@ -213,67 +188,70 @@ class SACTrainer:
         if not torch.isfinite(out['q_loss']): raise FloatingPointError(f"SAC critic loss became non-finite at step {step}")
         return out
 
-    def run(self, until: int | None = None, every: int | None = None, callback=None, log=None, progress: bool = True):
-        "Step the environments and learn up to step `until` (default: `total_steps`); `callback(self)` every `every` steps."
-        cfg, E = self.cfg, len(self.seeds)
-        until = cfg.total_steps if until is None else min(until, cfg.total_steps)
-        if self.envs is None:  # fresh start, or the first call after a restore: new episodes from shifted seeds
-            self.envs = EnsembleEnvs(cfg.env_id, self.seeds, 1)
-            self.obs, self.ep_ret = self.envs.reset(offset=self.step), torch.zeros(E, 1)
-        from tqdm.auto import tqdm
-        bar = tqdm(range(self.step + 1, until + 1), desc=f'{self.name} {cfg.arch} {cfg.env_id} x{E}', unit='step',
-                   disable=not progress, mininterval=2)
-        t0 = time.perf_counter()
-        for step in bar:
-            with torch.no_grad(): act = self.explore(step)
-            next_obs, r, term, trunc, inf = self.envs.step(act)
-            self.remember(self.obs, act, r, self.envs.final_obs(next_obs, term | trunc, inf), term, trunc)
-            self.ep_ret += r
-            for e in torch.nonzero((term | trunc)[:, 0]).flatten().tolist():
-                self.train_returns[e].append((step, self.ep_ret[e, 0].item()))
-            self.ep_ret *= ~(term | trunc)
-            self.obs, self.step = next_obs, step
-            if self.learns(step):
-                for k, v in self.update(step).items():   # summed until the next evaluation, then logged as means
-                    n, total = self._sums.get(k, (0, 0.0)); self._sums[k] = (n + 1, total + float(v))
-            if step % cfg.eval_every == 0 or step == cfg.total_steps:
-                record_evaluation(self.curve, step, self.learner.act, cfg.env_id, self.seeds, cfg.eval_episodes, bar, log)
-                if self._sums: self.losses.append((step, {k: t / n for k, (n, t) in self._sums.items()})); self._sums = {}
-            if callback is not None and every and step % every == 0:
-                self.wall += time.perf_counter() - t0; t0 = time.perf_counter()
-                callback(self)
-        self.wall += time.perf_counter() - t0
-        return self
+# %% ../nbs/07_sac.ipynb 12
+@patch
+def run(self: SACTrainer, until: int | None = None, every: int | None = None, callback=None, log=None, progress: bool = True):
+    "Step the environments and learn up to step `until` (default: `total_steps`); `callback(self)` every `every` steps."
+    cfg, E = self.cfg, len(self.seeds)
+    until = cfg.total_steps if until is None else min(until, cfg.total_steps)
+    if self.episodes is None:  # fresh start, or the first call after a restore: new episodes from shifted seeds
+        self.episodes = MemberEpisodes(cfg.env_id, self.seeds, offset=self.step)
+    from tqdm.auto import tqdm
+    bar = tqdm(range(self.step + 1, until + 1), desc=f'{self.name} {cfg.arch} {cfg.env_id} x{E}', unit='step',
+               disable=not progress, mininterval=2)
+    t0 = time.perf_counter()
+    for step in bar:
+        with torch.no_grad(): act = self.explore(step)
+        obs, r, true_next, term, trunc = self.episodes.step(act, step, self.train_returns)
+        self.remember(obs, act, r, true_next, term, trunc)
+        self.step = step
+        if self.learns(step):
+            for k, v in self.update(step).items():   # summed until the next evaluation, then logged as means
+                n, total = self._sums.get(k, (0, 0.0)); self._sums[k] = (n + 1, total + float(v))
+        if step % cfg.eval_every == 0 or step == cfg.total_steps:
+            record_evaluation(self.curve, step, self.learner.act, cfg.env_id, self.seeds, cfg.eval_episodes, bar, log)
+            if self._sums: self.losses.append((step, {k: t / n for k, (n, t) in self._sums.items()})); self._sums = {}
+        if callback is not None and every and step % every == 0:
+            self.wall += time.perf_counter() - t0; t0 = time.perf_counter()
+            callback(self)
+    self.wall += time.perf_counter() - t0
+    return self
 
-    def close(self):
-        if self.envs is not None: self.envs.close(); self.envs = None
+# %% ../nbs/07_sac.ipynb 14
+@patch
+def close(self: SACTrainer):
+    if self.episodes is not None: self.episodes.close(); self.episodes = None
 
-    def state_dict(self) -> dict:
-        "Everything needed to continue bit-for-bit: the learner, the replay, counters and the environments mid-episode."
-        envs = dict(envs=self.envs.get_state(), obs=self.obs, ep_ret=self.ep_ret) if self.envs is not None else None
-        return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve, train_returns=self.train_returns,
-                    losses=self.losses, loss_sums=self._sums,
-                    learner=self.learner.state_dict(), replay=self.rb.state_dict(), envs=envs)
+@patch
+def state_dict(self: SACTrainer) -> dict:
+    "Everything needed to continue bit-for-bit: the learner, the replay, counters and the environments mid-episode."
+    envs = self.episodes.state_dict() if self.episodes is not None else None
+    return dict(step=self.step, updates=self.updates, wall=self.wall, curve=self.curve, train_returns=self.train_returns,
+                losses=self.losses, loss_sums=self._sums,
+                learner=self.learner.state_dict(), replay=self.rb.state_dict(), envs=envs)
 
-    def load_state_dict(self, sd: dict):
-        self.close()
-        self.step, self.updates, self.wall, self.curve = sd['step'], sd['updates'], sd['wall'], sd['curve']
-        self.train_returns, self.losses, self._sums = sd['train_returns'], sd.get('losses', []), sd.get('loss_sums', {})
-        self.learner.load_state_dict(sd['learner'])
-        self.rb.load_state_dict(sd['replay'])
-        if sd.get('envs'):  # continue the very episodes that were running
-            self.envs = EnsembleEnvs(self.cfg.env_id, self.seeds, 1); self.envs.reset()
-            self.envs.set_state(sd['envs']['envs']); self.obs, self.ep_ret = sd['envs']['obs'], sd['envs']['ep_ret']
-        return self
+# %% ../nbs/07_sac.ipynb 15
+@patch
+def load_state_dict(self: SACTrainer, sd: dict):
+    self.close()
+    self.step, self.updates, self.wall, self.curve = sd['step'], sd['updates'], sd['wall'], sd['curve']
+    self.train_returns, self.losses, self._sums = sd['train_returns'], sd.get('losses', []), sd.get('loss_sums', {})
+    self.learner.load_state_dict(sd['learner'])
+    self.rb.load_state_dict(sd['replay'])
+    if sd.get('envs'):  # continue the very episodes that were running
+        self.episodes = MemberEpisodes(self.cfg.env_id, self.seeds); self.episodes.load_state_dict(sd['envs'])
+    return self
 
-    def result(self) -> dict:
-        cfg = self.cfg
-        return dict(algo='sac', config=asdict(cfg), seeds=self.seeds, curve=self.curve, final=self.curve[-1][1],
-                    train_returns=self.train_returns, losses=self.losses, wall_clock_s=self.wall,
-                    steps_per_s=self.step / max(self.wall, 1e-9),
-                    updates=self.updates, params=dict(actor=count_params(self.ag.actor), critic=count_params(self.ag.q)),
-                    agent=self.ag)
+@patch
+def result(self: SACTrainer) -> dict:
+    cfg = self.cfg
+    return dict(algo='sac', config=asdict(cfg), seeds=self.seeds, curve=self.curve, final=self.curve[-1][1],
+                train_returns=self.train_returns, losses=self.losses, wall_clock_s=self.wall,
+                steps_per_s=self.step / max(self.wall, 1e-9),
+                updates=self.updates, params=dict(actor=count_params(self.ag.actor), critic=count_params(self.ag.q)),
+                agent=self.ag)
 
+# %% ../nbs/07_sac.ipynb 16
 def train_sac(cfg: SACConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     """Train one SAC agent per seed as one ensemble; returns curves, final evaluation, throughput and parameter counts.
     With `checkpoint`, the whole trainer (replay and running episodes included) is saved at each evaluation, and a run

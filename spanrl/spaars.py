@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
+from fastcore.basics import patch
 
-from .learner import (Settings, Learner, positive, positive_int, nonnegative, nonnegative_int, open_unit, flag,
+from .learner import (Learner, positive, positive_int, nonnegative, nonnegative_int, open_unit, flag,
                             network, one_of)
-from .nets import make_net, make_adam, member_generators, member_noise, twin_critic_seeds, twin_q, polyak_, count_params
-from .offline import OFFLINE_RULES, DEVICE_RULES, iql_value_step, train_learner
+from .nets import (make_net, make_adam, member_generators, member_noise, twin_critic_seeds, twin_q, polyak_, count_params,
+                         stream_seeds)
+from .offline import iql_value_step
+from .offline_base import GPUOfflineSettings, train_learner
 from .cvae import ActionCVAE, net_spec
 
 # %% auto 0
@@ -23,24 +26,19 @@ __all__ = ['SPAARSConfig', 'advantage_gate', 'rnd_plateau', 'SPAARSAgent', 'SPAA
 
 # %% ../nbs/14_spaars.ipynb 6
 @dataclass
-class SPAARSConfig(Settings):
+class SPAARSConfig(GPUOfflineSettings):
     """SPAARS's settings. The paper gives none: every default is ours, with its reason beside it. `actor` is both
     policies' network, `critic` the twin Q's and V's, `vae` the CVAE's encoder and decoder, `rnd` RND's two networks."""
     label = 'SPAARS'
-    rules = dict(OFFLINE_RULES, **DEVICE_RULES, online_steps=nonnegative_int, expectile=open_unit, vae_lr=positive,
+    rules = dict(online_steps=nonnegative_int, expectile=open_unit, vae_lr=positive,
                  latent_dim=nonnegative_int, kl_weight=positive, latent_max=positive, latent_noise=nonnegative,
                  raw_noise=nonnegative, td3bc_alpha=positive, gate_margin=nonnegative, rnd_dim=positive_int,
                  rnd_lr=positive, plateau_window=positive_int, plateau_tol=open_unit, min_latent_steps=nonnegative_int,
                  switch=one_of('plateau', 'never', 'raw'), normalize_reward=flag, vae=network, rnd=network)
-    dataset: str = 'spanrl/hopper/medium-v0'
     steps: int = 1_000_000            # offline pre-training updates (IQL's offline budget)
     online_steps: int = 1_000_000     # online environment steps, one update each (CORL's IQL fine-tuning budget)
-    batch_size: int = 256
-    gamma: float = 0.99               # discount
-    tau: float = 0.005                # Polyak rate of the target critics
     expectile: float = 0.7            # IQL's locomotion expectile: the shared critic is IQL's, offline and online
     actor_lr: float = 3e-4            # both policies
-    critic_lr: float = 3e-4
     vae_lr: float = 1e-3              # BCQ's and PLAS's
     latent_dim: int = 0               # 0: ceil(|A| / 2), narrower than the action (the variance argument needs k < |A|)
     kl_weight: float = 0.5            # BCQ's and PLAS's weight of the CVAE's KL term
@@ -56,13 +54,9 @@ class SPAARSConfig(Settings):
     min_latent_steps: int = 0         # no hand-over before this many online steps
     switch: str = 'plateau'           # 'plateau': SPAARS; 'never': latent only (ablation); 'raw': raw only, no latent phase (ablation)
     normalize_reward: bool = True     # CORL's locomotion reward scale, 1000 / (max - min episode return)
-    actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
     vae: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))   # PLAS: 750 x 750
-    rnd: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
+    rnd: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))   # RND's target and predictor: `make_net` options
     eval_every: int = 5_000           # updates (offline) or steps (online) between evaluations
-    eval_episodes: int = 10           # episodes per seed and evaluation
-    device: str = 'cpu'               # 'cpu', 'cuda[:N]' or 'auto'
     cuda_graph: bool = True           # on a GPU, replay each offline update as one CUDA graph
 
 # %% ../nbs/14_spaars.ipynb 9
@@ -84,12 +78,12 @@ class SPAARSAgent(nn.Module):
         (a, ao), (c, co), (r, ro) = net_spec(cfg.actor), net_spec(cfg.critic), net_spec(cfg.rnd)
         self.vae = ActionCVAE(obs_dim, act_dim, self.latent, max_action, cfg.vae, seeds)   # spanrl.cvae
         self.latent_pi = make_net(a, obs_dim, self.latent, seeds=seeds, **ao)
-        self.raw_pi = make_net(a, obs_dim, act_dim, seeds=[s + 7_919 for s in seeds], **ao)
+        self.raw_pi = make_net(a, obs_dim, act_dim, seeds=stream_seeds(seeds, 'second_net'), **ao)
         self.q = make_net(c, obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **co)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
-        self.v = make_net(c, obs_dim, 1, seeds=[s + 15_485_863 for s in seeds], **co)
-        self.rnd_target = make_net(r, obs_dim, cfg.rnd_dim, seeds=[s + 86_028_121 for s in seeds], **ro).requires_grad_(False)
-        self.rnd = make_net(r, obs_dim, cfg.rnd_dim, seeds=[s + 104_395_301 for s in seeds], **ro)
+        self.v = make_net(c, obs_dim, 1, seeds=stream_seeds(seeds, 'value'), **co)
+        self.rnd_target = make_net(r, obs_dim, cfg.rnd_dim, seeds=stream_seeds(seeds, 'rnd_target'), **ro).requires_grad_(False)
+        self.rnd = make_net(r, obs_dim, cfg.rnd_dim, seeds=stream_seeds(seeds, 'rnd'), **ro)
 
     def decode(self, obs, z): return self.vae.decode(obs, z)
     def latent_of(self, obs): return self.latent_max * torch.tanh(self.latent_pi(obs))
@@ -174,6 +168,7 @@ def _rnd_step(self, states) -> torch.Tensor:
     self.rnd_opt.zero_grad(set_to_none=True); novelty.sum().backward(); self.rnd_opt.step()
     return novelty.detach()
 
+# %% ../nbs/14_spaars.ipynb 16
 def _track_plateau(self, novelty, fire, advantage):
     """Add one online step's novelty (and the gate's firing and raw-over-latent advantage) to the window; at a window's
     end, log the window's means per member and hand over the members whose novelty has plateaued."""
@@ -191,6 +186,7 @@ def _track_plateau(self, novelty, fire, advantage):
         self.handed |= new
     self.window_sum, self.window_n = torch.zeros_like(self.window_sum), 0
 
+# %% ../nbs/14_spaars.ipynb 17
 def spaars_update(self, batch) -> dict:
     "One update: the critic, the CVAE (offline), both policies, RND; online, the plateau rule."
     ag, cfg = self.ag, self.cfg
@@ -209,17 +205,18 @@ def spaars_update(self, batch) -> dict:
     elif not online: out.update(novelty=_rnd_step(self, o))
     return out
 
-# %% ../nbs/14_spaars.ipynb 16
-def _extra_state(self) -> dict:
+# %% ../nbs/14_spaars.ipynb 18
+@patch
+def extra_state(self: SPAARS) -> dict:
     return dict(handed=self.handed, switch_step=self.switch_step, online_t=self.online_t, window_n=self.window_n,
                 window_sum=self.window_sum, window_log=self.window_log)
 
-def _load_extra_state(self, s: dict):
+@patch
+def load_extra_state(self: SPAARS, s: dict):
     self.handed, self.switch_step, self.online_t = s['handed'].to(self.device), list(s['switch_step']), s['online_t']
     self.window_n, self.window_sum = s['window_n'], s['window_sum'].to(self.device)
     self.window_log = list(s['window_log'])
 
-SPAARS.extra_state, SPAARS.load_extra_state = _extra_state, _load_extra_state
 
 def spaars_params(ag: SPAARSAgent) -> dict:
     "Parameters per member of each network."

@@ -9,40 +9,37 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
+from fastcore.basics import patch
 
-from .learner import Settings, Learner, positive, positive_int, nonnegative_int, open_unit, flag, network, one_of
-from .nets import make_net, make_adam, member_generators, member_noise, twin_critic_seeds, twin_q, polyak_, count_params
-from .offline import OFFLINE_RULES, DEVICE_RULES, iql_value_step, train_learner
+from .learner import Learner, positive, positive_int, nonnegative_int, open_unit, flag, network, one_of
+from .nets import (make_net, make_adam, member_generators, member_noise, twin_critic_seeds, twin_q, polyak_, count_params,
+                         stream_seeds)
+from .offline import iql_value_step
+from .offline_base import GPUOfflineSettings, train_learner
 from .loop import Phase
 
 # %% auto 0
-__all__ = ['SPARConfig', 'SPARAgent', 'SPAR', 'bc_step', 'value_step', 'lsi_target', 'residual_step', 'spar_phases',
-           'spar_params', 'train_spar', 'support_distance']
+__all__ = ['SPARConfig', 'SPARAgent', 'SPAR', 'lsi_target', 'spar_phases', 'spar_params', 'train_spar', 'support_distance']
 
 # %% ../nbs/13_spar.ipynb 6
 @dataclass
-class SPARConfig(Settings):
+class SPARConfig(GPUOfflineSettings):
     """SPAR's settings. The paper gives none: every default is ours, with its reason beside it. `actor` is the BC
     base's and the residual's network, `critic` the twin Q's and V's, `vae` the CVAE's encoder and decoder."""
     label = 'SPAR'
-    rules = dict(OFFLINE_RULES, **DEVICE_RULES, bc_steps=positive_int, value_steps=positive_int, value_lr=positive,
+    rules = dict(bc_steps=positive_int, value_steps=positive_int, value_lr=positive,
                  residual_lr=positive, vae_lr=positive, expectile=open_unit, residual_bound=positive,
                  latent_dim=nonnegative_int, kl_weight=positive, candidates=positive_int, latent_clip=positive,
                  candidate_source=one_of('anchor', 'prior'), latent_noise=positive,
                  temperature=positive, improvement=one_of('lsi', 'gradient'), anchor=one_of('frozen', 'joint'),
                  td3bc_alpha=positive, normalize_reward=flag, vae=network)
-    dataset: str = 'spanrl/hopper/medium-v0'
     bc_steps: int = 100_000           # stage 1 updates (BC and CVAE): BC converges in a few thousand; generous at paper scale
     value_steps: int = 300_000        # stage 2 updates (the value); IQL's critics are still improving at 300k
     steps: int = 1_000_000            # stage 3 updates (the residual): the offline budget every method here gets at paper scale
-    batch_size: int = 256
-    gamma: float = 0.99               # discount
-    tau: float = 0.005                # Polyak rate of the target critics
     expectile: float = 0.7            # IQL's locomotion expectile: an in-sample, conservative estimate of max_a Q
     actor_lr: float = 3e-4            # the BC base
-    residual_lr: float = 3e-4
-    critic_lr: float = 3e-4
-    value_lr: float = 3e-4
+    residual_lr: float = 3e-4         # the residual's Adam learning rate (stage 3)
+    value_lr: float = 3e-4            # V's Adam learning rate (stage 2)
     vae_lr: float = 1e-3              # BCQ's
     residual_bound: float = 0.25      # |residual| <= this x max_action per dimension: local improvement (BCQ's 0.05 is too tight)
     latent_dim: int = 0               # CVAE latent width; 0: twice the action dimension (BCQ's choice)
@@ -56,13 +53,8 @@ class SPARConfig(Settings):
     anchor: str = 'frozen'            # 'frozen': the base stops after stage 1; 'joint': it trains on with the residual (ablation)
     td3bc_alpha: float = 2.5          # the gradient ablation's Q weight, alpha / mean |Q| (TD3+BC's)
     normalize_reward: bool = True     # CORL's locomotion reward scale, 1000 / (max - min episode return), for the value
-    actor: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
-    critic: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))
     vae: dict = field(default_factory=lambda: dict(arch='mlp', hidden=[256, 256]))  # BCQ: 750 x 750; it only proposes here
     eval_every: int = 5_000           # stage 3 updates between evaluations (stage 1 evaluates as often, stage 2 once)
-    eval_episodes: int = 10           # episodes per seed and evaluation
-    device: str = 'cpu'               # 'cpu', 'cuda[:N]' or 'auto'
-    cuda_graph: bool = True           # on a GPU, replay each update as one CUDA graph
 
 # %% ../nbs/13_spar.ipynb 9
 def _split(spec: dict) -> tuple[str, dict]:
@@ -75,13 +67,13 @@ class SPARAgent(nn.Module):
         self.max_action, self.bound, self.latent = max_action, cfg.residual_bound * max_action, cfg.latent_dim or 2 * act_dim
         (a, ao), (c, co), (v, vo) = _split(cfg.actor), _split(cfg.critic), _split(cfg.vae)
         self.bc = make_net(a, obs_dim, act_dim, seeds=seeds, **ao)
-        self.residual = make_net(a, obs_dim + act_dim, act_dim, seeds=[s + 7_919 for s in seeds], **ao)
+        self.residual = make_net(a, obs_dim + act_dim, act_dim, seeds=stream_seeds(seeds, 'second_net'), **ao)
         self.gate = nn.Parameter(torch.zeros(len(seeds), 1, 1))   # ReZero-style: the residual starts at exactly 0
         self.q = make_net(c, obs_dim + act_dim, 1, seeds=twin_critic_seeds(seeds), **co)
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
-        self.v = make_net(c, obs_dim, 1, seeds=[s + 15_485_863 for s in seeds], **co)
-        self.encoder = make_net(v, obs_dim + act_dim, 2 * self.latent, seeds=[s + 32_452_843 for s in seeds], **vo)
-        self.decoder = make_net(v, obs_dim + self.latent, act_dim, seeds=[s + 49_979_687 for s in seeds], **vo)
+        self.v = make_net(c, obs_dim, 1, seeds=stream_seeds(seeds, 'value'), **co)
+        self.encoder = make_net(v, obs_dim + act_dim, 2 * self.latent, seeds=stream_seeds(seeds, 'pretrained'), **vo)
+        self.decoder = make_net(v, obs_dim + self.latent, act_dim, seeds=stream_seeds(seeds, 'decoder'), **vo)
 
     def base(self, obs): return torch.tanh(self.bc(obs)) * self.max_action
 
@@ -130,7 +122,8 @@ class SPAR(Learner):
 # %% ../nbs/13_spar.ipynb 12
 def _bc_loss(ag, o, a): return ((ag.base(o) - a) ** 2).sum(-1).mean(1).sum()
 
-def bc_step(self, batch) -> dict:
+@patch
+def bc_step(self: SPAR, batch) -> dict:
     "Stage 1: regress the base onto the data's actions; fit the CVAE (reconstruction + KL, BCQ's form)."
     ag, cfg = self.ag, self.cfg
     o, a, *_ = batch
@@ -144,13 +137,12 @@ def bc_step(self, batch) -> dict:
     self.vae_opt.zero_grad(set_to_none=True); vae_loss.backward(); self.vae_opt.step()
     return dict(bc_loss=bc_loss.detach(), vae_recon=recon.detach(), vae_kl=kl.detach())
 
-def value_step(self, batch) -> dict:
+@patch
+def value_step(self: SPAR, batch) -> dict:
     "Stage 2: IQL's in-sample value (`spanrl.offline.iql_value_step`): V to an expectile of the target Q, Q to r + gamma V(s')."
     v_loss, q_loss, _ = iql_value_step(self.ag, self.v_opt, self.q_opt, batch, self.cfg.expectile, self.cfg.gamma)
     polyak_(self.ag.q, self.ag.q_target, self.cfg.tau)
     return dict(v_loss=v_loss, q_loss=q_loss)
-
-SPAR.bc_step, SPAR.value_step = bc_step, value_step
 
 # %% ../nbs/13_spar.ipynb 14
 def lsi_target(self, o, base):
@@ -174,7 +166,9 @@ def lsi_target(self, o, base):
     target = ((w - 1 / (K + 1))[..., None] * delta).sum(2)   # uniform weights (a critic that ranks nothing) give 0
     return target, dict(max_weight=w.max(-1).values.mean(), target_gain=((w * q).sum(-1) - q[..., 0]).mean())
 
-def residual_step(self, batch) -> dict:
+# %% ../nbs/13_spar.ipynb 15
+@patch
+def residual_step(self: SPAR, batch) -> dict:
     "Stage 3: improve the residual by Latent Self-Imitation (or, ablation, by the value gradient); the base frozen or not."
     ag, cfg = self.ag, self.cfg
     o, a, *_ = batch
@@ -199,9 +193,7 @@ def residual_step(self, batch) -> dict:
     with torch.no_grad(): size = (ag.residual_of(o, base.detach()).abs() / ag.max_action).mean()
     return dict(pi_loss=pi_loss.detach(), residual_size=size, **{k: v.detach() for k, v in out.items()})
 
-SPAR.residual_step = residual_step
-
-# %% ../nbs/13_spar.ipynb 16
+# %% ../nbs/13_spar.ipynb 17
 def spar_phases(cfg: SPARConfig) -> list[Phase]:
     "The three stages as `spanrl.loop` phases."
     return [Phase('bc', cfg.bc_steps, min(cfg.eval_every, cfg.bc_steps)), Phase('value', cfg.value_steps, cfg.value_steps),
@@ -218,7 +210,7 @@ def train_spar(cfg: SPARConfig, seeds, log=None, progress: bool = True, checkpoi
                         phases=spar_phases(cfg))
     return dict(out, params=spar_params(out['learner'].ag))
 
-# %% ../nbs/13_spar.ipynb 18
+# %% ../nbs/13_spar.ipynb 19
 def support_distance(learner: Learner, data, max_action: float, n: int = 1000, k: int = 10, seed: int = 0) -> list[float]:
     "Per member: mean over `n` dataset states of the RMS distance from its action to the nearest of `k` neighbours' actions."
     g = torch.Generator().manual_seed(seed)

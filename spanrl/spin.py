@@ -11,24 +11,28 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
-from .asm import ActionEncoder, SlotHeads, ActionStructureModel, mask_slots, masked_slot_loss, seeded, _uniform
+from .asm import ActionEncoder, SlotHeads, ActionStructureModel, mask_slots, masked_slot_loss, seeded, linear_init
 from .data import load, Transitions, parse_id, DatasetError
 from .envs import env_info
 from .learner import Settings, Learner, positive, positive_int, nonnegative_int, open_unit, unit, flag, one_of
 from .loop import Phase, train_phases
-from .nets import EnsembleLinear, make_net, make_adam, member_generators, member_noise, twin_critic_seeds, polyak_
-from .offline import OFFLINE_RULES, DEVICE_RULES, expectile_loss, dataset_env_id
+from .nets import (EnsembleLinear, make_net, make_adam, member_generators, member_noise, twin_critic_seeds, polyak_,
+                         stream_seeds, SEED_STREAMS, clip_grad_norm_per_member)
+from .offline import expectile_loss
+from .offline_base import OFFLINE_RULES, DEVICE_RULES, dataset_env_id
 
 # %% auto 0
 __all__ = ['ASM_PHASE', 'FactoredConfig', 'MLPActor', 'TransformerActor', 'ARActor', 'sample_categorical', 'FactoredCritics',
-           'joint_q', 'support_mask', 'make_actor', 'FactoredAgent', 'clip_members_', 'Factored', 'taken_log_prob',
-           'asm_steps', 'factored_phases', 'check_factored_actions', 'prepare_factored', 'train_factored']
+           'joint_q', 'support_mask', 'make_actor', 'FactoredAgent', 'Factored', 'taken_log_prob', 'asm_steps',
+           'factored_phases', 'check_factored_actions', 'prepare_factored', 'train_factored']
 
 # %% ../nbs/16_spin.ipynb 6
 def _widths(v) -> str | None:
     return None if isinstance(v, (list, tuple)) and v and all(positive_int(h) is None for h in v) else 'must be a list of positive integers'
 
+# %% ../nbs/16_spin.ipynb 7
 @dataclass
 class FactoredConfig(Settings):
     """Offline RL with factored discrete actions: SPIN and its baselines as one learner. `actor` picks the policy
@@ -44,13 +48,13 @@ class FactoredConfig(Settings):
                  asm_epochs=nonnegative_int, asm_batch_size=positive_int, asm_lr=positive, asm_grad_clip=positive,
                  mask_prob=open_unit, mask_frac=unit, random_frac=unit, sample_actions=flag, eval_every=positive_int,
                  eval_episodes=positive_int)
-    dataset: str = 'spanrl/dmc-cheetah-run-3bins/medium-expert-v0'
+    dataset: str = 'spanrl/dmc-cheetah-run-3bins/medium-expert-v0' # a factored-discrete Minari dataset id (`namespace/env/kind-vN`)
     actor: str = 'spin'                # 'mlp' (F-IQL), 'ar' (AR-IQL), 'saint' (SAINT), 'spin' (SPIN: SAINT's actor on the frozen ASM)
     algo: str = 'iql'                  # 'iql', 'awac' or 'bcq' (BCQ's imitation network is the actor)
     steps: int = 1_000_000             # stage-2 gradient updates
-    batch_size: int = 256
+    batch_size: int = 256              # transitions per member and stage-2 update
     lr: float = 3e-4                   # Adam, every stage-2 network, constant
-    gamma: float = 0.99
+    gamma: float = 0.99                # discount
     tau: float = 0.005                 # Polyak rate of the target critics (and AWAC's target V)
     expectile: float = 0.8             # IQL: V fits this expectile of min(Q1, Q2) at the data's actions
     beta: float = 3.0                  # IQL: inverse temperature of the advantage weights
@@ -61,40 +65,42 @@ class FactoredConfig(Settings):
     mlp_hidden: list = field(default_factory=lambda: [256, 256])      # F-IQL's actor
     mlp_dropout: float = 0.1           # F-IQL's actor, after each hidden layer
     d_model: int = 256                 # transformer width (ASM, SAINT, SPIN)
-    heads: int = 4
-    blocks: int = 3
+    heads: int = 4                     # attention heads per block
+    blocks: int = 3                    # transformer blocks (ASM, SAINT, SPIN)
     head_hidden: int = 128             # the per-slot heads' hidden width
     dropout: float = 0.1               # attention weights, projections, feed-forward and heads
     ffn_mult: int = 2                  # feed-forward width, in units of d_model
     ar_state_embed: int = 128          # AR-IQL's actor
-    ar_action_embed: int = 32
-    ar_hidden: int = 256
-    ar_layers: int = 2
+    ar_action_embed: int = 32          # AR-IQL: width of each previous slot's action embedding
+    ar_hidden: int = 256               # AR-IQL: LSTM width
+    ar_layers: int = 2                 # AR-IQL: LSTM layers
     asm_epochs: int = 100              # SPIN's stage 1; an epoch is ceil(|D| / asm_batch_size) batches drawn with replacement; 0: a random, untrained ASM
-    asm_batch_size: int = 1024
+    asm_batch_size: int = 1024         # stage-1 (ASM) transitions per member and update
     asm_lr: float = 4e-4               # Adam, constant
     asm_grad_clip: float = 1.0         # gradient norm clip, per member
     mask_prob: float = 0.15            # BERT masking: the fraction of slots chosen
     mask_frac: float = 0.8             # ... of which replaced by the mask id
     random_frac: float = 0.1           # ... by a uniform value (the rest left as they are)
     sample_actions: bool = True        # evaluate by sampling each slot's categorical (the official evaluation); False: per-slot argmax
-    eval_every: int = 5_000
-    eval_episodes: int = 10
-    device: str = 'cpu'
+    eval_every: int = 5_000            # stage-2 updates between evaluations
+    eval_episodes: int = 10            # episodes per seed and evaluation
+    device: str = 'cpu'                # 'cpu', 'cuda[:N]' or 'auto'
     cuda_graph: bool = False           # not yet verified under CUDA-graph capture (attention dropout draws from torch's global stream)
 
-    def check(self) -> list[str]:
-        out = []
-        if self.actor in ('saint', 'spin') and isinstance(self.d_model, int) and isinstance(self.heads, int) and self.heads and self.d_model % self.heads:
-            out.append(f"d_model={self.d_model} must be divisible by heads={self.heads}")
-        if self.actor == 'ar' and self.algo == 'bcq':
-            out.append("BCQ with the autoregressive actor is not built here (the official code samples K candidate actions); use algo='iql' or 'awac'")
-        if isinstance(self.mask_frac, float) and isinstance(self.random_frac, float) and self.mask_frac + self.random_frac > 1:
-            out.append(f"mask_frac + random_frac must be <= 1, got {self.mask_frac} + {self.random_frac}")
-        return out
+# %% ../nbs/16_spin.ipynb 8
+@patch
+def check(self: FactoredConfig) -> list[str]:
+    "Mistakes no single field shows: heads that do not divide the width, BCQ with the AR actor, masking fractions over 1."
+    out = []
+    if self.actor in ('saint', 'spin') and isinstance(self.d_model, int) and isinstance(self.heads, int) and self.heads and self.d_model % self.heads:
+        out.append(f"d_model={self.d_model} must be divisible by heads={self.heads}")
+    if self.actor == 'ar' and self.algo == 'bcq':
+        out.append("BCQ with the autoregressive actor is not built here (the official code samples K candidate actions); use algo='iql' or 'awac'")
+    if isinstance(self.mask_frac, float) and isinstance(self.random_frac, float) and self.mask_frac + self.random_frac > 1:
+        out.append(f"mask_frac + random_frac must be <= 1, got {self.mask_frac} + {self.random_frac}")
+    return out
 
-
-# %% ../nbs/16_spin.ipynb 9
+# %% ../nbs/16_spin.ipynb 11
 class MLPActor(nn.Module):
     "F-IQL's actor: `hidden` ReLU layers with dropout, one linear head per slot; log-probabilities `(E, B, N, C)`."
     autoregressive = False
@@ -111,7 +117,7 @@ class MLPActor(nn.Module):
         return self.head(h).unflatten(-1, self.invalid.shape).masked_fill(self.invalid, float('-inf')).log_softmax(-1)
 
 
-# %% ../nbs/16_spin.ipynb 10
+# %% ../nbs/16_spin.ipynb 12
 class TransformerActor(nn.Module):
     """SAINT's actor (and SPIN's, with the encoder copied from a pre-trained ASM and frozen): the `ActionEncoder` over a
     state token and N learnable slot queries, per-slot heads; log-probabilities `(E, B, N, C)`."""
@@ -127,7 +133,7 @@ class TransformerActor(nn.Module):
         return self.heads(self.encoder(obs, q)).log_softmax(-1)
 
 
-# %% ../nbs/16_spin.ipynb 11
+# %% ../nbs/16_spin.ipynb 13
 class ARActor(nn.Module):
     """AR-IQL's actor: state embedding `Linear(S, 128)`-ReLU, a shared action embedding (max card + 1 rows, the last a
     start token), a 2-layer LSTM (hidden 256) run over the slots in order, a linear head per slot. Training reads the
@@ -139,10 +145,10 @@ class ARActor(nn.Module):
         self.state = EnsembleLinear(obs_dim, state_embed, ensemble)
         self.embed = nn.Parameter(torch.randn(ensemble, C + 1, action_embed))
         ins = [state_embed + action_embed] + [H] * (layers - 1)
-        self.w_ih = nn.ParameterList(_uniform((ensemble, i, 4 * H), H) for i in ins)
-        self.w_hh = nn.ParameterList(_uniform((ensemble, H, 4 * H), H) for _ in ins)
-        self.b = nn.ParameterList(_uniform((ensemble, 1, 4 * H), H) for _ in ins)
-        self.head_w, self.head_b = _uniform((ensemble, N, H, C), H), _uniform((ensemble, N, 1, C), H)
+        self.w_ih = nn.ParameterList(linear_init((ensemble, i, 4 * H), H) for i in ins)
+        self.w_hh = nn.ParameterList(linear_init((ensemble, H, 4 * H), H) for _ in ins)
+        self.b = nn.ParameterList(linear_init((ensemble, 1, 4 * H), H) for _ in ins)
+        self.head_w, self.head_b = linear_init((ensemble, N, H, C), H), linear_init((ensemble, N, 1, C), H)
         self.register_buffer('invalid', torch.arange(C)[None] >= torch.as_tensor(cards)[:, None])
 
     def _step(self, x, state):
@@ -174,13 +180,13 @@ class ARActor(nn.Module):
             taken.append(prev)
         return torch.stack(out, 2) if actions is not None else (torch.stack(out, 2), torch.stack(taken, 2))
 
+# %% ../nbs/16_spin.ipynb 14
 def sample_categorical(logp: torch.Tensor, gens) -> torch.Tensor:
     "One draw per row of `(E, ..., C)` log-probabilities, member e's from `gens[e]` (Gumbel-max)."
     u = member_noise(gens, logp.shape[1:], 'uniform').to(logp.device).clamp_min(1e-20)
     return (logp - torch.log(-torch.log(u))).argmax(-1)
 
-
-# %% ../nbs/16_spin.ipynb 14
+# %% ../nbs/16_spin.ipynb 17
 class FactoredCritics(nn.Module):
     "Twin critics `S-256-256-sum(cards)` with Q(s, a) = sum_i Q_i(s, a_i), their Polyak targets, and V `S-256-256-1`; E members."
     def __init__(self, obs_dim: int, cards, hidden, seeds):
@@ -188,7 +194,7 @@ class FactoredCritics(nn.Module):
         self.N, self.C = len(cards), max(cards)
         self.q = make_net('mlp', obs_dim, self.N * self.C, seeds=twin_critic_seeds(seeds), hidden=list(hidden))
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
-        self.v = make_net('mlp', obs_dim, 1, seeds=[s + 15_485_863 for s in seeds], hidden=list(hidden))
+        self.v = make_net('mlp', obs_dim, 1, seeds=stream_seeds(seeds, 'value'), hidden=list(hidden))
         self.v_target = copy.deepcopy(self.v).requires_grad_(False)     # AWAC's critic target reads it
         self.register_buffer('invalid', torch.arange(self.C)[None] >= torch.as_tensor(cards)[:, None])
 
@@ -207,7 +213,7 @@ def support_mask(logp: torch.Tensor, threshold: float) -> torch.Tensor:
     return logp >= math.log(threshold) + logp.max(-1, keepdim=True).values
 
 
-# %% ../nbs/16_spin.ipynb 17
+# %% ../nbs/16_spin.ipynb 20
 def make_actor(cfg: FactoredConfig, obs_dim: int, cards, seeds) -> nn.Module:
     "The policy `cfg.actor` names, one member per seed."
     if cfg.actor == 'mlp': return seeded(lambda E: MLPActor(obs_dim, cards, cfg.mlp_hidden, cfg.mlp_dropout, E), seeds)
@@ -225,20 +231,12 @@ class FactoredAgent(nn.Module):
         self.critics = FactoredCritics(obs_dim, cards, cfg.critic_hidden, seeds)
         self.q = self.critics.q          # what the loop counts as 'critic' parameters
         self.asm = seeded(lambda E: ActionStructureModel(obs_dim, cards, cfg.d_model, cfg.heads, cfg.blocks, cfg.head_hidden,
-                                                         cfg.dropout, cfg.ffn_mult, E), [s + 32_452_843 for s in seeds]) if cfg.actor == 'spin' else None
+                                                         cfg.dropout, cfg.ffn_mult, E), stream_seeds(seeds, 'pretrained')) if cfg.actor == 'spin' else None
 
-def clip_members_(params, max_norm: float):
-    "Clip each member's gradient norm (over all `params`, leading dimension E) to `max_norm`, as one model's clip would."
-    grads = [p.grad for p in params if p.grad is not None]
-    norms = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads]).sum(0).sqrt()        # (E,)
-    scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
-    for g in grads: g.mul_(scale.view(-1, *[1] * (g.dim() - 1)))
-    return norms
-
-
-# %% ../nbs/16_spin.ipynb 18
+# %% ../nbs/16_spin.ipynb 21
 ASM_PHASE = 'asm'   # the name of SPIN's pre-training phase
 
+# %% ../nbs/16_spin.ipynb 22
 class Factored(Learner):
     "SPIN, SAINT, F-IQL and AR-IQL (`cfg.actor`) with IQL, AWAC or BCQ (`cfg.algo`) on factored discrete actions."
     config_class = FactoredConfig
@@ -258,7 +256,7 @@ class Factored(Learner):
         # its own, seeded from its seeds, and swaps it in for each update, so a run does not depend on what else the
         # process drew, and a resumed run continues the same stream
         with self._devices_rng():
-            torch.manual_seed(sum((i + 1) * 1_000_003 * s for i, s in enumerate(self.seeds)) + 49_979_687)
+            torch.manual_seed(sum((i + 1) * 1_000_003 * s for i, s in enumerate(self.seeds)) + SEED_STREAMS['decoder'])
             self.dropout_rng = self._rng_state()
 
     def begin_phase(self, phase):
@@ -278,8 +276,7 @@ class Factored(Learner):
         for g, st in zip(self.act_gens, s['act_gens']): g.set_state(st)
         self.dropout_rng = s['dropout_rng']
 
-
-# %% ../nbs/16_spin.ipynb 20
+# %% ../nbs/16_spin.ipynb 24
 def taken_log_prob(logp: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     "log pi(a|s) = sum_i log pi_i(a_i|s): `(E, B, N, C)`, `(E, B, N)` -> `(E, B)`."
     return logp.gather(-1, actions.long()[..., None])[..., 0].sum(-1)
@@ -287,21 +284,23 @@ def taken_log_prob(logp: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
 def _step(opt, loss):
     opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
 
-def _asm_update(self, o, a):
+@patch
+def _asm_update(self: Factored, o, a):
     "SPIN's stage 1 on one minibatch: mask, predict the masked slots, cross-entropy; each member's gradient clipped."
     cfg = self.cfg
     inputs, chosen = mask_slots(a, self.cards, self.gens, cfg.mask_prob, cfg.mask_frac, cfg.random_frac)
     logits = self.ag.asm(o, inputs)
     loss = masked_slot_loss(logits, a, chosen)
     self.asm_opt.zero_grad(set_to_none=True); loss.backward()
-    norm = clip_members_(list(self.ag.asm.parameters()), cfg.asm_grad_clip)
+    norm = clip_grad_norm_per_member(list(self.ag.asm.parameters()), cfg.asm_grad_clip)
     self.asm_opt.step()
     hit = ((logits.argmax(-1) == a) & chosen).sum((1, 2)) / chosen.sum((1, 2))
     return dict(asm_loss=loss.detach(), asm_slot_acc=hit.detach(), asm_grad_norm=norm.detach())
 
 
-# %% ../nbs/16_spin.ipynb 21
-def _iql_update(self, o, a, r, o2, d):
+# %% ../nbs/16_spin.ipynb 25
+@patch
+def _iql_update(self: Factored, o, a, r, o2, d):
     "IQL as the official code orders it: V to the expectile of the target critics' min, Q to r + gamma V'(updated), the actor by exp(beta A)."
     cfg, C = self.cfg, self.ag.critics
     with torch.no_grad(): q_t = joint_q(C.utilities(C.q_target, o), a).min(1).values
@@ -315,8 +314,9 @@ def _iql_update(self, o, a, r, o2, d):
     return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach(), adv=adv.detach().mean(1), weight=w.mean(1))
 
 
-# %% ../nbs/16_spin.ipynb 22
-def _policy_value(self, o) -> torch.Tensor:
+# %% ../nbs/16_spin.ipynb 26
+@patch
+def _policy_value(self: Factored, o) -> torch.Tensor:
     "E_pi[min over the target critics of Q(s, a)] `(E, B)`: exact over each slot's categorical, or 4 samples (AR actor)."
     C, act = self.ag.critics, self.ag.actor
     u = C.utilities(C.q_target, o)
@@ -327,7 +327,8 @@ def _policy_value(self, o) -> torch.Tensor:
     _, samples = act(o.repeat_interleave(K, 1), None, self.gens)
     return joint_q(C.utilities(C.q_target, o.repeat_interleave(K, 1)), samples).min(1).values.view(E, B, K).mean(-1)
 
-def _awac_update(self, o, a, r, o2, d):
+@patch
+def _awac_update(self: Factored, o, a, r, o2, d):
     "AWAC as the official code has it: Q to r + gamma V_target(s'), the actor by exp(A / lambda), V to E_pi[min Q_target]."
     cfg, C = self.cfg, self.ag.critics
     with torch.no_grad(): y = r + cfg.gamma * (1 - d) * C.v_target(o2)[..., 0]
@@ -342,8 +343,9 @@ def _awac_update(self, o, a, r, o2, d):
     return dict(v_loss=v_loss.detach(), q_loss=q_loss.detach(), pi_loss=pi_loss.detach(), adv=adv.mean(1), weight=w.mean(1))
 
 
-# %% ../nbs/16_spin.ipynb 23
-def _bcq_update(self, o, a, r, o2, d):
+# %% ../nbs/16_spin.ipynb 27
+@patch
+def _bcq_update(self: Factored, o, a, r, o2, d):
     "Discrete BCQ, factored: Q to r + gamma min_j sum_i max over allowed values of Q_j,i(s', .), the actor by behaviour cloning."
     cfg, C = self.cfg, self.ag.critics
     with torch.no_grad():
@@ -356,8 +358,9 @@ def _bcq_update(self, o, a, r, o2, d):
     return dict(q_loss=q_loss.detach(), bc_loss=bc_loss.detach())
 
 
-# %% ../nbs/16_spin.ipynb 24
-def _update(self, batch) -> dict:
+# %% ../nbs/16_spin.ipynb 28
+@patch
+def update(self: Factored, batch) -> dict:
     o, a, r, o2, d = batch
     a = a.long()
     with self._devices_rng():               # the learner's own dropout stream, swapped in (see __init__)
@@ -368,7 +371,8 @@ def _update(self, batch) -> dict:
     return out
 
 @torch.no_grad()
-def _act(self, obs, deterministic: bool = True):
+@patch
+def act(self: Factored, obs, deterministic: bool = True):
     """Integer actions `(E, n, N)`, dropout off: BCQ's per-slot argmax of min(Q1, Q2) over allowed values; else a sample of
     each slot's categorical (`cfg.sample_actions`, the official evaluation) or its mode. `deterministic` is not read:
     these methods are offline, and the settings say how they are evaluated."""
@@ -384,10 +388,7 @@ def _act(self, obs, deterministic: bool = True):
         return sample_categorical(logp, self.act_gens) if cfg.sample_actions else logp.argmax(-1)
     finally: actor.train()
 
-Factored._asm_update, Factored._iql_update, Factored._policy_value = _asm_update, _iql_update, _policy_value
-Factored._awac_update, Factored._bcq_update, Factored.update, Factored.act = _awac_update, _bcq_update, _update, _act
-
-# %% ../nbs/16_spin.ipynb 26
+# %% ../nbs/16_spin.ipynb 30
 def asm_steps(n: int, cfg: FactoredConfig) -> int:
     "Stage 1's updates: `asm_epochs` epochs of ceil(n / asm_batch_size) batches."
     return cfg.asm_epochs * math.ceil(n / cfg.asm_batch_size)
@@ -421,6 +422,7 @@ def prepare_factored(ds_id: str, progress: bool = True):
                            f"factored discrete actions (a MultiDiscrete space), e.g. spanrl/dmc-cheetah-run-3bins/medium-v0")
     return check_factored_actions(data, info.act_bins), info
 
+# %% ../nbs/16_spin.ipynb 31
 def train_factored(cfg: FactoredConfig, seeds, log=None, progress: bool = True, checkpoint=None) -> dict:
     "Train `cfg.actor` with `cfg.algo` on `cfg.dataset`, one member per seed (SPIN: stage 1, then stage 2)."
     cfg.validate()
@@ -429,4 +431,3 @@ def train_factored(cfg: FactoredConfig, seeds, log=None, progress: bool = True, 
     out = train_phases(learner, data, info, factored_phases(cfg, len(data)), list(seeds), cfg.eval_episodes,
                        parse_id(cfg.dataset)['env'], checkpoint=checkpoint, log=log, progress=progress)
     return dict(out, config=cfg.to_dict(), seeds=list(seeds), learner=learner)
-

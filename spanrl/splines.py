@@ -42,6 +42,7 @@ def nbasis(nelems: int, degree: int) -> int:
     _check_grid(nelems, degree)
     return nelems + degree
 
+# %% ../nbs/00_splines.ipynb 11
 def bspline_basis(x: torch.Tensor, nelems: int, degree: int) -> torch.Tensor:
     "Uniform B-spline bases on [0,1] (knots extended by `degree` each side): shape `x.shape + (nelems+degree,)`."
     _check_grid(nelems, degree)

@@ -41,7 +41,7 @@ BAD = [  # (what, call, error type, words the message must hold)
     ('MLP hidden [0]', lambda: make_net('mlp', 4, 2, hidden=[0]), ValueError, 'MLP hidden[0] must be a positive integer'),
     ('MLP hidden [64, 2.5]', lambda: make_net('mlp', 4, 2, hidden=[64, 2.5]), ValueError, 'MLP hidden[1]'),
     ('out_dim True', lambda: make_net('mlp', 4, True), ValueError, 'out_dim must be a positive integer'),
-    ('unknown kind', lambda: make_net('cnn', 4, 2), ValueError, "unknown network kind 'cnn'"),
+    ('unknown kind', lambda: make_net('cnn', 4, 2), ValueError, "unknown network arch 'cnn'"),
     ('integer input', lambda: make_net('mlp', 4, 2)(torch.ones(3, 4, dtype=torch.long)), TypeError, 'floating-point tensor'),
     ('numpy input', lambda: make_net('mlp', 4, 2)(np.ones((3, 4))), TypeError, 'expects a torch.Tensor'),
     ('size 0k', lambda: parse_id('spanrl/hopper/medium-0k-v0'), DatasetError, 'asks for 0 transitions'),

@@ -4,7 +4,7 @@ import torch
 
 from spanrl.nets import KAN, MLP, NETS, SPAN, count_params, make_net, signed_log_product
 
-KINDS = sorted(NETS)
+ARCHS = sorted(NETS)
 
 def test_paper_parameter_counts():
     assert count_params(make_net('mlp', 17, 12, hidden=[256])) == 7692
@@ -18,19 +18,19 @@ def test_span_parameter_count_is_linear_in_dimension():
         net = make_net('span', d, out, width=d, nmodes=M, nelems=n, degree=k)
         assert count_params(net) == (d * d + d) + d * (n + k) * M + (M * out + out)
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("E", [1, 4])
-def test_shapes(kind, E):
-    net = make_net(kind, 7, 3, ensemble=E)
+def test_shapes(arch, E):
+    net = make_net(arch, 7, 3, ensemble=E)
     assert net(torch.randn(E, 11, 7)).shape == (E, 11, 3)
     if E == 1: assert net(torch.randn(11, 7)).shape == (11, 3)
     assert count_params(net) * E == sum(p.numel() for p in net.parameters())
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_members_are_independent(kind):
+@pytest.mark.parametrize("arch", ARCHS)
+def test_members_are_independent(arch):
     torch.manual_seed(1)
     E = 4
-    net, x = make_net(kind, 5, 2, ensemble=E), torch.randn(E, 16, 5)
+    net, x = make_net(arch, 5, 2, ensemble=E), torch.randn(E, 16, 5)
     y = net(x)
     for i in range(E):
         torch.testing.assert_close(net.member(i)(x[i]), y[i], atol=1e-5, rtol=1e-5)
@@ -40,12 +40,12 @@ def test_members_are_independent(kind):
         assert (others == 0).all(), name
         assert p.grad[2].abs().sum() > 0, name
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_seeded_members_do_not_depend_on_ensemble_size(kind):
-    pair, single = make_net(kind, 5, 2, seeds=[10, 11]), make_net(kind, 5, 2, seeds=[11])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_seeded_members_do_not_depend_on_ensemble_size(arch):
+    pair, single = make_net(arch, 5, 2, seeds=[10, 11]), make_net(arch, 5, 2, seeds=[11])
     for p, q in zip(pair.parameters(), single.parameters()):
         assert torch.equal(p[1], q[0])
-    a, b = make_net(kind, 5, 2, seeds=[10]), make_net(kind, 5, 2, seeds=[11])
+    a, b = make_net(arch, 5, 2, seeds=[10]), make_net(arch, 5, 2, seeds=[11])
     assert any(not torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 def test_span_starts_near_one_and_is_stable_in_40_dims():
@@ -104,16 +104,16 @@ def test_mlp_matches_torch_linear_stack():
     w2, b2 = net.layers[1].weight[0], net.layers[1].bias[0]
     torch.testing.assert_close(net(x), torch.tanh(x @ w1 + b1) @ w2 + b2)
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_wrong_input_width_is_one_clear_error(kind):
-    net = make_net(kind, 17, 6)
+@pytest.mark.parametrize("arch", ARCHS)
+def test_wrong_input_width_is_one_clear_error(arch):
+    net = make_net(arch, 17, 6)
     with pytest.raises(ValueError, match=r"input has 5 features .* expected in_dim=17"):
         net(torch.randn(4, 5))
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("bad", [float('nan'), float('inf')])
-def test_non_finite_input_is_one_clear_error(kind, bad):
-    net = make_net(kind, 3, 1)
+def test_non_finite_input_is_one_clear_error(arch, bad):
+    net = make_net(arch, 3, 1)
     x = torch.zeros(4, 3); x[2, 1] = bad
     with pytest.raises(ValueError, match="1 non-finite value"):
         net(x)
@@ -130,7 +130,7 @@ def test_wrong_ensemble_and_rank():
         net(torch.ones(2, 4, 3, dtype=torch.long))
 
 def test_unknown_kind_and_bad_options():
-    with pytest.raises(ValueError, match="unknown network kind 'transformer'; choose one of mlp, resmlp, span, kan"):
+    with pytest.raises(ValueError, match="unknown network arch 'transformer'; choose one of mlp, resmlp, span, kan"):
         make_net('transformer', 3, 1)
     with pytest.raises(ValueError, match="unknown option"):
         make_net('mlp', 3, 1, nmodes=4)
