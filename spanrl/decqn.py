@@ -196,7 +196,7 @@ class DecQNTrainer(SACTrainer):
         return dict(out, epsilon=torch.tensor(self.learner.epsilon))
 
     def result(self) -> dict:
-        return dict(algo='decqn', config=asdict(self.cfg), seeds=self.seeds, curve=self.curve, final=self.curve[-1][1],
+        return dict(algo='decqn', config=asdict(self.cfg), seeds=self.seeds, curve=self.curve, final_return=self.curve[-1][1],
                     train_returns=self.train_returns, losses=self.losses, wall_clock_s=self.wall,
                     steps_per_s=self.step / max(self.wall, 1e-9), updates=self.updates,
                     params=dict(q=count_params(self.ag.q)), agent=self.ag)

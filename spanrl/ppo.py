@@ -232,6 +232,6 @@ def train_ppo(cfg: PPOConfig, seeds, log=None, progress: bool = True, checkpoint
                                 train_returns=train_returns, losses=losses, next_eval=next_eval, steps=steps,
                                 update=update + 1, wall=time.perf_counter() - t0)
     bar.close(); envs.close()
-    return dict(algo='ppo', config=asdict(cfg), seeds=seeds, curve=curve, final=curve[-1][1],
+    return dict(algo='ppo', config=asdict(cfg), seeds=seeds, curve=curve, final_return=curve[-1][1],
                 train_returns=train_returns, losses=losses, wall_clock_s=time.perf_counter() - t0,
                 params=dict(actor=count_params(pol.actor), critic=count_params(pol.critic)), policy=pol)

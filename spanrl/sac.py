@@ -245,7 +245,7 @@ def load_state_dict(self: SACTrainer, sd: dict):
 @patch
 def result(self: SACTrainer) -> dict:
     cfg = self.cfg
-    return dict(algo='sac', config=asdict(cfg), seeds=self.seeds, curve=self.curve, final=self.curve[-1][1],
+    return dict(algo='sac', config=asdict(cfg), seeds=self.seeds, curve=self.curve, final_return=self.curve[-1][1],
                 train_returns=self.train_returns, losses=self.losses, wall_clock_s=self.wall,
                 steps_per_s=self.step / max(self.wall, 1e-9),
                 updates=self.updates, params=dict(actor=count_params(self.ag.actor), critic=count_params(self.ag.q)),
