@@ -295,12 +295,12 @@ def count_params(net: nn.Module) -> int:
 # %% ../nbs/01_nets.ipynb 42
 SEED_STREAMS = dict(        # stream name -> offset added to the run seed
     noise=104_729,          # member generators: minibatches, exploration and policy noise (`member_generators`)
-    second_net=7_919,       # a learner's second network: PPO's critic, SPAR's residual, SPAARS's raw policy; twin critics x1, x2
-    value=15_485_863,       # state-value networks V(s): IQL, SPAR, SPAARS, SPIN
-    pretrained=32_452_843,  # a model trained before the policy: the CVAE's encoder, SPIN's ASM
-    decoder=49_979_687,     # the CVAE's decoder; SPIN's dropout stream (a SPIN learner has no decoder)
-    rnd_target=86_028_121,  # RND's fixed random target (SPAARS)
-    rnd=104_395_301,        # RND's predictor (SPAARS)
+    second_net=7_919,       # a learner's second network (PPO's critic, a residual or raw-action policy); twin critics x1, x2
+    value=15_485_863,       # state-value networks V(s)
+    pretrained=32_452_843,  # a model trained before the policy: a CVAE's encoder, an action model
+    decoder=49_979_687,     # a CVAE's decoder; the dropout stream of a learner that has no decoder
+    rnd_target=86_028_121,  # RND's fixed random target
+    rnd=104_395_301,        # RND's predictor
 )
 
 def stream_seeds(seeds, stream: str) -> list[int]:

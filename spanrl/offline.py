@@ -86,7 +86,7 @@ def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
 def iql_value_step(ag, v_opt, q_opt, batch, expectile: float, gamma: float):
     """IQL's in-sample value step on `ag`'s `v`, twin `q` and `q_target`: V to the `expectile` of the target critics'
     minimum at the data's actions, the critics to r + gamma V(s'). Returns (v_loss, q_loss, the advantage Q - V at
-    the data's actions as it was before V's step). IQL and SPAR's value stage share it; the caller does Polyak."""
+    the data's actions as it was before V's step). IQL and every learner whose critic is IQL's share it; the caller does Polyak."""
     o, a, r, o2, d = batch
     with torch.no_grad():
         q_t = twin_q(ag.q_target, o, a).min(1).values          # (E, B)
