@@ -129,6 +129,7 @@ def seeded(make_one, seeds):
     "A module with one member per seed: `make_one(E)` builds E members; member i is initialised as `make_one(1)` is under `torch.manual_seed(seeds[i])`."
     net = make_one(len(seeds))
     seed_members(net, lambda: make_one(1), seeds)
+    net.ensemble = len(seeds)   # the members `count_params` divides by, as every make_net network declares
     return net
 
 

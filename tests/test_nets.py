@@ -159,3 +159,25 @@ def test_kan_equals_efficient_kan_reference_with_same_weights():
     x = torch.rand(64, 5) * 2.4 - 1.2  # also outside the grid range, where both give the extended-knot spline
     torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
     assert count_params(ours) == sum(p.numel() for p in ref.parameters())
+
+def _member_counts(build):
+    "count_params of a module built for 1 and for 3 seeds, and the numel of the one-seed module's trainable parameters."
+    one, three = build([0]), build([0, 1, 2])
+    return count_params(one), count_params(three), sum(p.numel() for p in one.parameters() if p.requires_grad)
+
+def _spin_builders():
+    from spanrl.asm import ActionStructureModel, seeded
+    from spanrl.spin import FactoredConfig, make_actor
+    cards = (3, 3, 3, 3)
+    cfg = lambda actor: FactoredConfig(actor=actor, d_model=16, heads=2, blocks=1, head_hidden=8, mlp_hidden=[16], ar_hidden=16,
+                                       ar_state_embed=8, ar_action_embed=4, ar_layers=1)
+    builders = {f'actor {a}': (lambda a: lambda seeds: make_actor(cfg(a), 5, cards, seeds))(a) for a in ('mlp', 'ar', 'saint', 'spin')}
+    builders['asm'] = lambda seeds: seeded(lambda E: ActionStructureModel(5, cards, 16, 2, 1, 8, 0.1, 2, E), seeds)
+    return builders
+
+@pytest.mark.parametrize('name', list(_spin_builders()) + [f'make_net {a}' for a in ARCHS])
+def test_parameter_counts_are_per_member(name):
+    "Every module built per seed reports one member's parameters, whatever the number of seeds (a record's params columns)."
+    build = _spin_builders()[name] if name in _spin_builders() else (lambda seeds: make_net(name.split()[1], 5, 3, seeds=seeds))
+    one, three, numel = _member_counts(build)
+    assert one == three == numel, (name, one, three, numel)
