@@ -161,21 +161,25 @@ def masked_slot_loss(logits: torch.Tensor, actions: torch.Tensor, chosen: torch.
 def asm_accuracy(asm: ActionStructureModel, obs: torch.Tensor, actions: torch.Tensor, gens, p: float = 0.15, chunk: int = 4096) -> dict:
     """Whole-action exact match of the ASM on `(E, n, N)` actions: each slot is masked w.p. `p` (by the mask id), the
     masked ones predicted by argmax; a row counts if every masked slot is right (rows with none masked are left out).
-    Beside it, per member: `chance` (guessing masked slots uniformly) and `independent` (the product of the ASM's own
-    per-slot accuracies over each row's masked slots: its exact match if its slot errors were independent)."""
+    Beside it, per member: `chance` (guessing masked slots uniformly), `independent` (the product of the ASM's own
+    per-slot accuracies over each row's masked slots) and `state_only`: the same model's exact match on the same slots
+    when every slot is masked, so that it sees the state alone. Only `exact` above `state_only` shows that the ASM
+    reads the other sub-actions: a predictor of each slot from the state alone scores the same on both."""
     was = asm.training; asm.eval()
     cards = torch.as_tensor(asm.cards, device=actions.device)
     rows = []
     for i in range(0, actions.shape[1], chunk):
         a = actions[:, i:i + chunk].long()
         inputs, chosen = mask_slots(a, asm.cards, gens, p, 1.0, 0.0)
-        rows.append((asm(obs[:, i:i + chunk], inputs).argmax(-1) == a, chosen))
-    right, chosen = (torch.cat(x, 1) for x in zip(*rows))
+        alone = cards.expand_as(a)                                           # every slot at its mask id: the state alone
+        rows.append((asm(obs[:, i:i + chunk], inputs).argmax(-1) == a, chosen, asm(obs[:, i:i + chunk], alone).argmax(-1) == a))
+    right, chosen, right_alone = (torch.cat(x, 1) for x in zip(*rows))
     some = chosen.any(-1)                                                                  # (E, n)
     slot_acc = (right & chosen).sum(1) / chosen.sum(1).clamp_min(1)                        # (E, N)
     mean = lambda x: ((x * some).sum(1) / some.sum(1)).tolist()
     asm.train(was)
     return dict(exact=mean((right | ~chosen).all(-1).float()), slot=((right & chosen).sum((1, 2)) / chosen.sum((1, 2))).tolist(),
                 independent=mean(torch.where(chosen, slot_acc[:, None], 1.0).prod(-1)),
+                state_only=mean((right_alone | ~chosen).all(-1).float()),
                 chance=mean(torch.where(chosen, 1.0 / cards, 1.0).prod(-1)))
 

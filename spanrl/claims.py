@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 
 from .papers import claims as paper_claims, load_paper_modules, papers_file
-from .stats import compare_ci, relative_iqm_difference
+from .stats import compare_ci, relative_iqm_difference, iqm
 
 # %% auto 0
-__all__ = ['CHECKS', 'INCONCLUSIVE', 'COMPARABLE', 'TIME_MARGIN', 'Claim', 'claim_check', 'interval_verdict', 'comparable',
-           'better', 'worse', 'ratio_verdict', 'by_dataset', 'method_table', 'all_claims', 'judge', 'registered_check',
-           'evaluate_claims']
+__all__ = ['CHECKS', 'INCONCLUSIVE', 'TOO_FEW_SEEDS', 'BUDGET_TOO_SMALL', 'ARITHMETIC', 'MIN_SEEDS', 'ALPHA', 'COMPARABLE',
+           'TIME_MARGIN', 'PLATEAU_FRACTION', 'Claim', 'claim_check', 'interval_verdict', 'stratified_exact_test',
+           'exact_verdict', 'few_seeds', 'paired_exact_test', 'comparable', 'better', 'worse', 'ratio_verdict',
+           'plateau', 'record_curve', 'budget_checked', 'by_dataset', 'method_table', 'all_claims', 'judge',
+           'registered_check', 'evaluate_claims']
 
 # %% ../nbs/91_claims.ipynb 5
 @dataclass(frozen=True)
@@ -41,67 +43,150 @@ def claim_check(name: str):
     return register
 
 # %% ../nbs/91_claims.ipynb 10
-INCONCLUSIVE = 'inconclusive'
+INCONCLUSIVE = 'inconclusive'            # the runs do not decide: the interval or the test straddles the rule's line
+TOO_FEW_SEEDS = 'too few seeds'          # no outcome of this many seeds could decide the rule (the test cannot reach ALPHA)
+BUDGET_TOO_SMALL = 'budget too small'    # a compared method's curve still moves at the end: its plateau is past this budget
+ARITHMETIC = 'arithmetic'                # a fact of the architecture, not of the runs
+MIN_SEEDS = 5       # seeds a side per dataset for a bootstrap interval to decide; fewer: an exact test over seeds
+ALPHA = 0.05        # one-sided level of the exact tests
 
 def interval_verdict(lo: float, hi: float, line: float):
     "True if the whole interval is above `line`, False if it is below, else inconclusive."
     return True if lo > line else (False if hi < line else INCONCLUSIVE)
 
-# %% ../nbs/91_claims.ipynb 12
+# %% ../nbs/91_claims.ipynb 13
+def _wins(x, y) -> float:
+    "Pairs (i, j) with x_i > y_j, ties counting half."
+    x, y = np.asarray(x, float)[:, None], np.asarray(y, float)[None, :]
+    return float((x > y).sum() + 0.5 * (x == y).sum())
+
+def stratified_exact_test(x, y, draws: int = 20_000, seed: int = 0) -> tuple[float, float, float]:
+    """(p that x beats y, p that y beats x, the smallest p any data of these sizes could give) for per-dataset seed
+    arrays: the summed win count against its permutation distribution within datasets."""
+    import itertools, math
+    x, y = [np.asarray(v, float).ravel() for v in x], [np.asarray(v, float).ravel() for v in y]
+    observed = sum(_wins(a, b) for a, b in zip(x, y))
+    pools = [np.concatenate([a, b]) for a, b in zip(x, y)]
+    sizes = [math.comb(len(p), len(a)) for p, a in zip(pools, x)]
+    def split(p, idx): m = np.zeros(len(p), bool); m[list(idx)] = True; return _wins(p[m], p[~m])
+    if math.prod(sizes) <= draws:   # every arrangement
+        per = [[split(p, c) for c in itertools.combinations(range(len(p)), len(a))] for p, a in zip(pools, x)]
+        stats = np.array([sum(t) for t in itertools.product(*per)])
+    else:
+        rng = np.random.default_rng(seed)
+        stats = np.array([sum(split(p, rng.choice(len(p), len(a), replace=False)) for p, a in zip(pools, x)) for _ in range(draws)])
+    return float((stats >= observed).mean()), float((stats <= observed).mean()), 1 / math.prod(sizes)
+
+# %% ../nbs/91_claims.ipynb 15
+def exact_verdict(p_greater: float, p_less: float, floor: float):
+    "True if x beats y at ALPHA, False if y beats x, too few seeds if no outcome could decide, else inconclusive."
+    if floor >= ALPHA: return TOO_FEW_SEEDS
+    return True if p_greater < ALPHA else (False if p_less < ALPHA else INCONCLUSIVE)
+
+def few_seeds(x, y) -> bool:
+    "Whether a side of any dataset has fewer than MIN_SEEDS seeds (then the exact test decides, not the bootstrap)."
+    return min(len(np.ravel(v)) for v in [*x, *y]) < MIN_SEEDS
+
+def paired_exact_test(diffs) -> tuple[float, float, float]:
+    "(p that the paired differences are positive, p that they are negative, smallest attainable p): exact sign flips."
+    import itertools
+    d = np.asarray(diffs, float).ravel()
+    if len(d) > 16: raise ValueError(f"paired_exact_test enumerates 2^n sign flips; {len(d)} pairs are too many")
+    stats = np.array([(d * s).sum() for s in itertools.product((1, -1), repeat=len(d))])
+    return float((stats >= d.sum()).mean()), float((stats <= d.sum()).mean()), 2.0 ** -len(d)
+
+# %% ../nbs/91_claims.ipynb 17
 COMPARABLE = 0.10  # "comparable": the other class's IQM at most 10% below the reference's
 
 def comparable(x, y, what: str) -> dict:
-    "Is `x` comparable to `y` (per-dataset seed arrays)? The relative IQM difference's interval against -10%."
+    """Is `x` comparable to `y` (per-dataset seed arrays), its IQM at most 10% below? The relative IQM difference's
+    bootstrap interval against -10%; with fewer than MIN_SEEDS a side, the exact test of x against y moved down 10%."""
     d, lo, hi = compare_ci(x, y, relative_iqm_difference)
-    return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: IQM {d:+.0%} [{lo:+.0%}, {hi:+.0%}]",
-                held=interval_verdict(lo, hi, -COMPARABLE))
+    base = dict(context=f"{len(x)} dataset(s)")
+    if not few_seeds(x, y):
+        return dict(base, ours=f"{what}: IQM {d:+.0%} [{lo:+.0%}, {hi:+.0%}]", held=interval_verdict(lo, hi, -COMPARABLE))
+    line = COMPARABLE * abs(iqm(np.concatenate([np.ravel(v) for v in y])))
+    p_hi, p_lo, floor = stratified_exact_test(x, [np.asarray(v, float) - line for v in y])
+    return dict(base, ours=f"{what}: IQM {d:+.0%}; exact test over seeds against 10% below: p = {p_hi:.3f} above, {p_lo:.3f} below",
+                held=exact_verdict(p_hi, p_lo, floor))
 
-# %% ../nbs/91_claims.ipynb 13
+# %% ../nbs/91_claims.ipynb 18
 def better(x, y, what: str) -> dict:
-    "Is `x` better than `y`? P(X > Y) over datasets x seeds: held if its interval lies above 0.5, not held if below."
+    """Is `x` better than `y`? P(X > Y) over datasets x seeds: held if its bootstrap interval lies above 0.5, not held if
+    below; with fewer than MIN_SEEDS a side, the exact test over seeds decides at ALPHA (or says too few seeds)."""
     p, lo, hi = compare_ci(x, y)
-    return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: P(better) {p:.2f} [{lo:.2f}, {hi:.2f}]",
-                held=interval_verdict(lo, hi, 0.5))
+    base = dict(context=f"{len(x)} dataset(s)")
+    if not few_seeds(x, y): return dict(base, ours=f"{what}: P(better) {p:.2f} [{lo:.2f}, {hi:.2f}]", held=interval_verdict(lo, hi, 0.5))
+    p_hi, p_lo, floor = stratified_exact_test(x, y)
+    return dict(base, ours=f"{what}: P(better) {p:.2f}; exact test over seeds p = {p_hi:.3f} (worse: {p_lo:.3f})",
+                held=exact_verdict(p_hi, p_lo, floor))
 
 def worse(x, y, what: str, than: str = 'MLP-MLP') -> dict:
-    "Is `x` worse than `y`? P(X > Y) over datasets x seeds: held if its interval lies below 0.5."
-    p, lo, hi = compare_ci(x, y)
-    v = interval_verdict(lo, hi, 0.5)
-    return dict(context=f"{len(x)} dataset(s)", ours=f"{what}: P(better than {than}) {p:.2f} [{lo:.2f}, {hi:.2f}]",
-                held=v if v == INCONCLUSIVE else not v)
+    "Is `x` worse than `y`? `better`'s test with the verdict turned round."
+    r = better(x, y, f"{what}: P(better than {than})")
+    flip = {True: False, False: True}
+    return dict(r, ours=r['ours'].replace(': P(better)', ''), held=flip.get(r['held'], r['held']) if isinstance(r['held'], bool) else r['held'])
 
-# %% ../nbs/91_claims.ipynb 15
+# %% ../nbs/91_claims.ipynb 20
 TIME_MARGIN = 1.10  # runs share the CPU with another run: a time ratio within 10% of 1 does not decide
 
 def ratio_verdict(ratio: float, margin: float = TIME_MARGIN):
     "True if `ratio` exceeds `margin`, False if it is below 1 / `margin`, else inconclusive."
     return True if ratio > margin else (False if ratio < 1 / margin else INCONCLUSIVE)
 
-# %% ../nbs/91_claims.ipynb 17
+# %% ../nbs/91_claims.ipynb 23
+PLATEAU_FRACTION = 0.10   # plateau: the last fifth's mean IQM within this fraction of the curve's range of the fifth before
+
+def plateau(values) -> tuple[bool, str]:
+    "Whether an evaluation curve (per-seed values at each evaluation, in order) has levelled off, and why."
+    q = np.array([iqm(np.asarray(v, float)) for v in values])
+    if len(q) < 5: return False, f"{len(q)} evaluations, too few to show a plateau"
+    k = max(1, len(q) // 5)
+    moved, span = abs(q[-k:].mean() - q[-2 * k:-k].mean()), q.max() - q.min()
+    return bool(span == 0 or moved <= PLATEAU_FRACTION * span), f"its last fifth moved {moved:.3g}, {moved / span if span else 0:.0%} of its range"
+
+def record_curve(rec) -> list:
+    "A record's evaluation curve as per-seed values: D4RL scores where it has them, else returns."
+    curves = rec.get('curves') or {}
+    pts = curves.get('eval') or curves.get('eval_return') or []
+    return [c[2] if len(c) > 2 and c[2] is not None else c[1] for c in pts]
+
+# %% ../nbs/91_claims.ipynb 25
+def budget_checked(row: dict, curves: dict) -> dict:
+    """A check's row with its verdict replaced by *budget too small* where a compared run's curve (`curves`: name ->
+    per-seed values at each evaluation) has not levelled off; a row that could not decide anyway is left as it is."""
+    moving = [f"{name} ({why})" for name, values in curves.items() for flat, why in [plateau(values)] if not flat]
+    if not moving or row['held'] in (None, TOO_FEW_SEEDS): return row
+    return dict(row, held=BUDGET_TOO_SMALL, ours=row['ours'] + '; still moving: ' + '; '.join(moving))
+
+# %% ../nbs/91_claims.ipynb 27
 def by_dataset(df: pd.DataFrame, cols=()) -> pd.DataFrame:
     "Offline records with `env`, `kind`, the config's `cols`, `dataset` ('hopper-medium') and per-seed final `scores`."
     df = df.assign(**{c: df.config.map(lambda x, c=c: x[c]) for c in ('env', 'kind', *cols)})
     return df.assign(dataset=df.env + '-' + df.kind, scores=df.metrics.map(lambda m: np.asarray(m['final_score'], float)))
 
-# %% ../nbs/91_claims.ipynb 19
+# %% ../nbs/91_claims.ipynb 29
 def method_table(df: pd.DataFrame, metric: str = 'final_score') -> pd.DataFrame:
     "Records with a `method` as a (dataset x method) table of each run's per-seed `metric` arrays (default: final scores)."
     df = by_dataset(df, ('method',))
     df = df.assign(seed_values=df.metrics.map(lambda m: np.asarray(m[metric], float)))
     return df.pivot_table(index='dataset', columns='method', values='seed_values', aggfunc='first')
 
-# %% ../nbs/91_claims.ipynb 22
+# %% ../nbs/91_claims.ipynb 32
 def all_claims() -> list[Claim]:
     "Every claim in the papers registry (`reproductions/papers.yaml`, read by `spanrl.papers`)."
     return [Claim(**c) for c in paper_claims()]
 
-def judge(held, scale: str) -> str:
-    "The verdict word: held / not held / inconclusive, not run (no value), never evidence at smoke scale."
+def judge(held, scale: str, arithmetic: bool = False) -> str:
+    """The verdict word: held / not held when the runs decide; inconclusive, too few seeds or budget too small when
+    they do not (the check says which); not run without a value; never evidence at smoke scale. An arithmetic fact
+    (a parameter ratio of the architectures) is labelled as such, at any scale."""
+    if arithmetic and isinstance(held, bool): return f"{'held' if held else 'not held'} ({ARITHMETIC})"
     if scale == 'smoke': return 'no evidence (smoke)'
     if held is None: return 'not run'
-    return INCONCLUSIVE if held == INCONCLUSIVE else ('held' if held else 'not held')
+    return held if isinstance(held, str) else ('held' if held else 'not held')
 
-# %% ../nbs/91_claims.ipynb 23
+# %% ../nbs/91_claims.ipynb 33
 def registered_check(c: Claim) -> Callable:
     "The check claim `c` names, or one error saying which paper module should register it."
     if c.check not in CHECKS:
@@ -120,5 +205,5 @@ def evaluate_claims(records: Callable[[str], pd.DataFrame], scale: str, claims=N
         if not found:
             why = 'no reproduction yet' if not c.experiment else (f'no {c.experiment} records at this scale' if not len(df) else 'no comparable runs')
             rows.append(dict(base, context='', ours=why, verdict='not run', scale=scale))
-        for f in found: rows.append(dict(base, context=f['context'], ours=f['ours'], verdict=judge(f['held'], scale), scale=scale))
+        for f in found: rows.append(dict(base, context=f['context'], ours=f['ours'], verdict=judge(f['held'], scale, f.get('arithmetic', False)), scale=scale))
     return pd.DataFrame(rows)

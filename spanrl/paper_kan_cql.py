@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from .claims import claim_check, comparable, worse, ratio_verdict, by_dataset
+from .claims import claim_check, comparable, worse, ratio_verdict, by_dataset, budget_checked, record_curve
 from .figures import iqm_row, score_bars, seeds_per_cell
 from .page import report_section
 from .papers import reference
 
 # %% auto 0
-__all__ = ['check_kan_critic', 'check_kan_pure', 'COMBOS', 'INTRO', 'kan_pairs', 'check_kan_actor_params', 'check_kan_actor',
-           'kan_worse', 'check_kan_time', 'kan_frame', 'settings_note', 'score_table', 'params_table', 'time_table',
-           'kan_cql_section']
+__all__ = ['check_kan_critic', 'check_kan_pure', 'COMBOS', 'INTRO', 'kan_pairs', 'pair_curves', 'check_kan_actor_params',
+           'check_kan_actor', 'kan_worse', 'check_kan_time', 'kan_frame', 'settings_note', 'score_table',
+           'params_table', 'time_table', 'kan_cql_section']
 
 # %% ../nbs/94c_paper_kan_cql.ipynb 6
 def kan_pairs(df, actor: str, critic: str) -> pd.DataFrame:
@@ -26,6 +26,11 @@ def kan_pairs(df, actor: str, critic: str) -> pd.DataFrame:
     other = df[(df.actor_class == actor) & (df.critic_class == critic)]
     return mm.merge(other, on='dataset', suffixes=('_m', '_o'))
 
+def pair_curves(pair: pd.DataFrame) -> dict:
+    "Both pairings' evaluation curves on every dataset of `pair`, for the budget check."
+    return {f"{side} on {r['dataset']}": record_curve(dict(curves=r[f'curves_{k}']))
+            for r in pair.to_dict('records') for k, side in (('m', 'MLP-MLP'), ('o', 'the other pairing'))}
+
 # %% ../nbs/94c_paper_kan_cql.ipynb 7
 @claim_check('kan_actor_params')
 def check_kan_actor_params(df):
@@ -33,20 +38,21 @@ def check_kan_actor_params(df):
     pair = kan_pairs(df, 'kan', 'mlp')
     for env, d in pair.groupby('env_m'):
         n_kan, n_mlp = d.params_o.iloc[0]['actor'], d.params_m.iloc[0]['actor']
-        yield dict(context=env, ours=f"{n_kan:,} vs {n_mlp:,}: {1 - n_kan / n_mlp:.1%} fewer", held=bool(n_kan < 0.1 * n_mlp))
+        yield dict(context=env, ours=f"{n_kan:,} vs {n_mlp:,}: {1 - n_kan / n_mlp:.1%} fewer", held=bool(n_kan < 0.1 * n_mlp),
+                   arithmetic=True)   # the architectures' sizes: the runs cannot change it
 
 @claim_check('kan_actor')
 def check_kan_actor(df):
     "KAN-MLP's scores comparable to MLP-MLP's (IQM at most 10% below)."
     pair = kan_pairs(df, 'kan', 'mlp')
-    if len(pair): yield comparable(list(pair.scores_o), list(pair.scores_m), 'KAN-MLP vs MLP-MLP')
+    if len(pair): yield budget_checked(comparable(list(pair.scores_o), list(pair.scores_m), 'KAN-MLP vs MLP-MLP'), pair_curves(pair))
 
 # %% ../nbs/94c_paper_kan_cql.ipynb 8
 def kan_worse(actor: str, critic: str):
     "A check that the (`actor`, `critic`) pairing scores worse than MLP-MLP."
     def check(df):
         pair = kan_pairs(df, actor, critic)
-        if len(pair): yield worse(list(pair.scores_o), list(pair.scores_m), f"{actor.upper()}-{critic.upper()}")
+        if len(pair): yield budget_checked(worse(list(pair.scores_o), list(pair.scores_m), f"{actor.upper()}-{critic.upper()}"), pair_curves(pair))
     return check
 
 check_kan_critic = claim_check('kan_critic')(kan_worse('mlp', 'kan'))

@@ -8,37 +8,46 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from .claims import claim_check, better, comparable, by_dataset, method_table, INCONCLUSIVE
+from .claims import (claim_check, better, comparable, by_dataset, method_table, budget_checked, record_curve,
+                           exact_verdict, paired_exact_test)
 from .figures import iqm_band
 from .page import report_section
 from .papers import reference
 
 # %% auto 0
-__all__ = ['check_spaars_finetune', 'check_spaars_latent', 'METHODS', 'INTRO', 'check_spaars_offline', 'spaars_vs', 'gate_trend',
-           'check_spaars_gate', 'plot_online_scores', 'spaars_score_table', 'plot_gate', 'spaars_section']
+__all__ = ['check_spaars_finetune', 'check_spaars_latent', 'METHODS', 'INTRO', 'online_curves', 'check_spaars_offline',
+           'spaars_vs', 'gate_trend', 'check_spaars_gate', 'plot_online_scores', 'spaars_score_table', 'plot_gate',
+           'spaars_section']
 
 # %% ../nbs/94e_paper_spaars.ipynb 6
+def online_curves(df: pd.DataFrame, methods) -> dict:
+    "The online part of `methods`' evaluation curves on every dataset (after the offline updates), for the budget check."
+    d = by_dataset(df, ('method',))
+    return {f"{r.method} on {r.dataset}": [c[2] for c in r.curves['eval'] if c[0] >= r.metrics['offline_updates']]
+            for r in d.itertuples() if r.method in methods}
+
+# %% ../nbs/94e_paper_spaars.ipynb 7
 @claim_check('spaars_offline')
 def check_spaars_offline(df):
     "SPAARS's final score against offline IQL's (the IQL fine-tuning run's score at the end of its offline phase)."
     t, off = method_table(df), method_table(df, 'offline_score')
     if 'spaars' in t.columns and 'iql-finetune' in off.columns:
         d = pd.concat([t.spaars, off['iql-finetune']], axis=1, keys=['s', 'o']).dropna()
-        if len(d): yield better(list(d.s), list(d.o), 'SPAARS vs offline IQL')
+        if len(d): yield budget_checked(better(list(d.s), list(d.o), 'SPAARS vs offline IQL'), online_curves(df, ['spaars']))
 
-# %% ../nbs/94e_paper_spaars.ipynb 7
+# %% ../nbs/94e_paper_spaars.ipynb 8
 def spaars_vs(other: str, judge, what: str):
     "A check of SPAARS's final scores against method `other`'s by `judge` (`better`, or `comparable`: IQM at most 10% below)."
     def check(df):
         t = method_table(df)
         if {'spaars', other} <= set(t.columns) and len(d := t[['spaars', other]].dropna()):
-            yield judge(list(d.spaars), list(d[other]), f'SPAARS vs {what}')
+            yield budget_checked(judge(list(d.spaars), list(d[other]), f'SPAARS vs {what}'), online_curves(df, ['spaars', other]))
     return check
 
 check_spaars_finetune = claim_check('spaars_finetune')(spaars_vs('iql-finetune', comparable, 'IQL fine-tuned'))
 check_spaars_latent = claim_check('spaars_latent')(spaars_vs('latent-only', better, 'latent-only'))   # the exploitation gap
 
-# %% ../nbs/94e_paper_spaars.ipynb 8
+# %% ../nbs/94e_paper_spaars.ipynb 9
 def gate_trend(windows) -> list:
     """Per seed that handed over: the gate's firing rate over the last third of its windows after the hand-over minus
     over the first third (None for a seed that never handed over or had fewer than 3 windows after it)."""
@@ -51,15 +60,15 @@ def gate_trend(windows) -> list:
 
 @claim_check('spaars_gate')
 def check_spaars_gate(df):
-    "The gate fires more as training goes on: held if the firing rate rose on every seed that handed over, not held if it fell on every one."
+    "The gate fires more as training goes on: an exact sign-flip test of each handed-over seed's change in firing rate."
     df = by_dataset(df, ('method',))
     trends = [d for _, r in df[df.method == 'spaars'].iterrows() for d in gate_trend(r.curves.get('windows', [])) if d is not None]
     if trends:
-        held = True if all(d > 0 for d in trends) else (False if all(d < 0 for d in trends) else INCONCLUSIVE)
+        held = exact_verdict(*paired_exact_test(trends))   # a sign test over seeds: all rising decides only from 5 seeds on
         yield dict(context=f"{len(trends)} seed(s) that handed over", held=held,
                    ours=f"firing rate, last third minus first third after the hand-over: {', '.join(f'{d:+.2f}' for d in trends)}")
 
-# %% ../nbs/94e_paper_spaars.ipynb 12
+# %% ../nbs/94e_paper_spaars.ipynb 13
 METHODS = {'spaars': 'C3', 'iql-finetune': 'C0', 'latent-only': 'C2', 'raw-only': 'C1'}
 
 def plot_online_scores(sa: pd.DataFrame, dsets, refs, scale: str):
@@ -80,7 +89,7 @@ def plot_online_scores(sa: pd.DataFrame, dsets, refs, scale: str):
         ax.set(title=ds, xlabel='online environment steps', ylabel='D4RL-normalised score (IQM)'); ax.legend(fontsize=7)
     fig.suptitle(f'SPAARS, scale = {scale} (dotted: each SPAARS seed hands over)'); fig.tight_layout(); plt.show()
 
-# %% ../nbs/94e_paper_spaars.ipynb 13
+# %% ../nbs/94e_paper_spaars.ipynb 14
 def spaars_score_table(sa: pd.DataFrame, dsets, paper: dict) -> pd.DataFrame:
     "Per dataset and method: offline and final scores, online gain, hand-over steps, budget, the paper's score."
     rows = []
@@ -97,7 +106,7 @@ def spaars_score_table(sa: pd.DataFrame, dsets, paper: dict) -> pd.DataFrame:
                          paper['label']: f"{paper['values'][ds]:.1f}" if m == 'spaars' and ds in paper['values'] else ''})
     return pd.DataFrame(rows)
 
-# %% ../nbs/94e_paper_spaars.ipynb 14
+# %% ../nbs/94e_paper_spaars.ipynb 15
 def plot_gate(gate: pd.DataFrame):
     "The paper's Figures 2-3 in numbers: how often the raw policy acts, and by how much the critic prefers it, per seed."
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -111,7 +120,7 @@ def plot_gate(gate: pd.DataFrame):
     axes[1].set(xlabel='online steps', ylabel='mean Q(raw) - Q(latent)', title='raw-over-latent advantage (per seed)')
     axes[0].legend(fontsize=8); fig.tight_layout(); plt.show()
 
-# %% ../nbs/94e_paper_spaars.ipynb 15
+# %% ../nbs/94e_paper_spaars.ipynb 16
 INTRO = """SPAARS (`nbs/14_spaars`: every setting the paper leaves open is ours, with its reason) pre-trains offline, then
 acts online through a frozen CVAE's decoder until the novelty of visited states plateaus (RND), after which an
 advantage gate hands control to a raw-action policy wherever the shared critic prefers its action. Against: IQL

@@ -78,7 +78,7 @@ def test_smoke_report_has_spin_section(smoke_report):
     for r in df.itertuples():
         assert len(r.metrics['eval_seconds']) == len(r.curves['eval']) and r.params['actor'] > 0
     spin = df[df.run_id == base + 'spin'].iloc[0]
-    assert spin.metrics['asm_updates'] > 0 and set(spin.metrics['asm_accuracy']) == {'exact', 'slot', 'independent', 'chance'}
+    assert spin.metrics['asm_updates'] > 0 and set(spin.metrics['asm_accuracy']) == {'exact', 'slot', 'independent', 'chance', 'state_only'}
     html = (out / 'index.html').read_text()
     assert 'SPIN: a frozen, pre-trained action model' in html and 'SPIN paper (A40 minutes to target)' in html
     assert 'stage-2 updates/s' in html
