@@ -9,7 +9,7 @@ import math
 import sys
 from pathlib import Path
 
-PROVENANCE = {'git_rev', 'created', 'code', 'versions', 'wall_clock_s'}
+PROVENANCE = {'git_rev', 'created', 'code', 'versions', 'wall_clock_s', 'datasets'}
 # timings inside metrics and curves: wall-clock measurements, different on every run
 TIMING = {'steps_per_s', 'seconds_per_1k_updates', 'eval_seconds', 'asm_seconds', 'seconds', 'updates_per_s', 'clock',
           'train_seconds', 'wall_s', 'fps', 'time_s', 'wall_clock_s'}

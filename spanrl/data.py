@@ -26,7 +26,7 @@ from .records import atomic_write_bytes, no_space
 
 # %% auto 0
 __all__ = ['D4RL_REF', 'ENV_IDS', 'KINDS', 'NAMESPACE', 'FAMILIES', 'D4RL_LOCOMOTION', 'DMC_FACTORED', 'FIELDS', 'STAGING',
-           'DatasetError', 'DatasetUnverified', 'dataset_id', 'parse_id', 'normalized_score', 'Family',
+           'LOADED', 'DatasetError', 'DatasetUnverified', 'dataset_id', 'parse_id', 'normalized_score', 'Family',
            'register_family', 'family_of', 'action_bins', 'validate_episode', 'checksum', 'datasets_root',
            'dataset_path', 'minari_root', 'read_facts', 'staging_dir', 'dataset_lock', 'move_into_place',
            'keep_namespace_metadata', 'check_space', 'write_dataset', 'read_episodes', 'dataset_facts',
@@ -396,9 +396,8 @@ def _load_family(family: Family, ds_id: str, progress: bool):
         return _resolve(family.build)(ds_id, progress=progress, replace=dataset_path(ds_id).exists())
 
 # %% ../nbs/08_data.ipynb 29
-def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
-    """The Minari dataset `ds_id`: one of spanrl's families (`FAMILIES`, e.g. `spanrl/...`) from its verified local copy
-    or its recipe; any other id from a local copy, else Minari's remote; else one error saying what was tried."""
+def _load_dataset(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
+    "`load`'s search: a family's verified copy or recipe; else a local copy; else Minari's remote; else one error."
     info = parse_id(ds_id)
     if family := family_of(ds_id): return _load_family(family, ds_id, progress)
     if info['namespace'] == NAMESPACE:
@@ -413,7 +412,18 @@ def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
     raise DatasetError(f"cannot load dataset {ds_id!r}. Tried:\n  - " + "\n  - ".join(tried) +
                        "\nWith a network, Minari ids such as 'mujoco/hopper/medium-v0' download; offline, use a forge id.")
 
-# %% ../nbs/08_data.ipynb 35
+# %% ../nbs/08_data.ipynb 30
+LOADED: dict = {}   # dataset id -> checksum of every dataset this process loaded: the data its records depend on
+
+def load(ds_id: str, progress: bool = True, remote_timeout: float = 3.0):
+    """The Minari dataset `ds_id`: one of spanrl's families (`FAMILIES`, e.g. `spanrl/...`) from its verified local copy
+    or its recipe; any other id from a local copy, else Minari's remote; else one error saying what was tried. The id
+    and the checksum of what was loaded are kept in `LOADED`, which every result record lists."""
+    ds = _load_dataset(ds_id, progress, remote_timeout)
+    LOADED[ds_id] = dataset_facts(ds_id).get('checksum')
+    return ds
+
+# %% ../nbs/08_data.ipynb 36
 class Transitions:
     "Flat offline transitions with state-normalisation statistics and per-member minibatch sampling."
     def __init__(self, episodes: list, normalize: bool = False, env_id: str | None = None):

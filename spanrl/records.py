@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 # %% auto 0
-__all__ = ['SCALES', 'MANIFEST_ENV', 'no_space', 'atomic_write_bytes', 'atomic_write_json', 'package_versions', 'git_revision',
-           'loaded_code', 'changed_since', 'check_scale', 'make_record', 'record_path', 'write_record', 'read_record',
-           'load_records', 'check_choice', 'integer_problem', 'check_int', 'check_seed', 'check_parameters']
+__all__ = ['RUN_COMMIT_ENV', 'RUN_NOTEBOOK_ENV', 'SCALES', 'MANIFEST_ENV', 'no_space', 'atomic_write_bytes', 'atomic_write_json',
+           'package_versions', 'git_revision', 'loaded_code', 'run_revision', 'loaded_datasets', 'changed_since',
+           'check_scale', 'make_record', 'record_path', 'write_record', 'read_record', 'load_records', 'check_choice',
+           'integer_problem', 'check_int', 'check_seed', 'check_parameters']
 
 # %% ../nbs/02_records.ipynb 5
 def _file_mode() -> int:
@@ -107,6 +108,25 @@ def loaded_code() -> list[str]:
     return sorted(str(f.relative_to(root)) for f in files if root in f.parents)
 
 # %% ../nbs/02_records.ipynb 12
+RUN_COMMIT_ENV = 'SPANRL_RUN_COMMIT'       # set by the batch runner: the commit checked out when a run started
+RUN_NOTEBOOK_ENV = 'SPANRL_RUN_NOTEBOOK'   # ... and the run's notebook, relative to the checkout
+
+def _root() -> Path:
+    import spanrl
+    return Path(spanrl.__file__).resolve().parents[1]
+
+def run_revision(files=()) -> str | None:
+    """The commit a record names: the one checked out when its run started (the runner's `RUN_COMMIT_ENV`), else the
+    current one; `-dirty` only where a file the run loaded (`files`) differs from that commit, not for any file at all."""
+    rev = os.environ.get(RUN_COMMIT_ENV) or (git_revision(_root()) or '').removesuffix('-dirty') or None
+    if rev is None: return None
+    return rev + ('-dirty' if files and changed_since(rev, list(files), _root()) else '')
+
+def loaded_datasets() -> dict:
+    "The datasets this process loaded, id -> checksum (`spanrl.data.LOADED`; None for data spanrl did not build)."
+    return dict(getattr(sys.modules.get('spanrl.data'), 'LOADED', {}))
+
+# %% ../nbs/02_records.ipynb 13
 def changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> list[str] | None:
     """The files among `paths` that differ in the working tree of `repo` from commit `rev` (a record's `git_rev`; a
     `-dirty` suffix is read as its base commit); [] if none. None if git cannot tell: no rev, or one it lacks."""
@@ -117,7 +137,7 @@ def changed_since(rev: str | None, paths, repo: str | os.PathLike = '.') -> list
     except (OSError, subprocess.SubprocessError): return None
     return r.stdout.split() if r.returncode == 0 else None
 
-# %% ../nbs/02_records.ipynb 15
+# %% ../nbs/02_records.ipynb 17
 SCALES = ('smoke', 'quick', 'paper')
 
 def check_scale(scale: str) -> str:
@@ -130,7 +150,8 @@ def make_record(experiment: str, run_id: str, scale: str, config: dict, metrics:
     "A result record with provenance filled in."
     return dict(experiment=experiment, run_id=run_id, paper=paper, scale=check_scale(scale), config=config,
                 seeds=list(seeds), metrics=metrics, curves=curves or {}, params=params or {},
-                wall_clock_s=wall_clock_s, versions=package_versions(), git_rev=git_revision(), code=loaded_code(),
+                wall_clock_s=wall_clock_s, versions=package_versions(), code=(code := loaded_code()),
+                git_rev=run_revision(code + [f for f in [os.environ.get(RUN_NOTEBOOK_ENV)] if f]), datasets=loaded_datasets(),
                 created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds'))
 
 def record_path(root, experiment: str, run_id: str) -> Path:
@@ -153,14 +174,14 @@ def read_record(path) -> dict:
     except json.JSONDecodeError as e:
         raise ValueError(f"result record {path} is corrupt ({e}); delete it and re-run that run") from None
 
-# %% ../nbs/02_records.ipynb 16
+# %% ../nbs/02_records.ipynb 18
 def load_records(root, experiment: str | None = None):
     "All records under `root` (optionally one experiment) as a pandas DataFrame, one row per record."
     import pandas as pd
     paths = sorted(Path(root).glob(f"{experiment or '*'}/*.json"))
     return pd.DataFrame([read_record(p) for p in paths])
 
-# %% ../nbs/02_records.ipynb 18
+# %% ../nbs/02_records.ipynb 20
 def check_choice(name: str, value, choices) -> str | None:
     "The mistake in parameter `name` if `value` is not one of `choices`, else None (for `check_parameters`)."
     choices = list(choices)

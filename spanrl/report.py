@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .records import MANIFEST_ENV, atomic_write_bytes, atomic_write_json, check_scale, read_record, no_space
+from .records import (MANIFEST_ENV, RUN_COMMIT_ENV, RUN_NOTEBOOK_ENV, atomic_write_bytes, atomic_write_json, check_scale,
+                            read_record, no_space, git_revision)
 from .nets import check_positive_int
 
 # %% auto 0
@@ -204,12 +205,16 @@ def run_reproduction(name: str, scale: str, out: Path, params: dict | None = Non
     if not force and run_status(out, scale, name, key)[0] == 'done': return files['notebook'], False
     files['done'].unlink(missing_ok=True); files['manifest'].unlink(missing_ok=True)
     full = dict(params, scale=scale, seed=seed, out_dir=str(results_dir(out, scale, name, seed).resolve()))
-    old = os.environ.get(MANIFEST_ENV)
-    os.environ[MANIFEST_ENV] = str(files['manifest'].resolve())
+    # the records name the commit checked out now, at the run's start, and the notebook the run executes
+    start = dict({MANIFEST_ENV: str(files['manifest'].resolve()), RUN_NOTEBOOK_ENV: f"reproductions/{notebook}"},
+                 **{RUN_COMMIT_ENV: rev.removesuffix('-dirty') for rev in [git_revision(repro_dir().parent)] if rev})
+    old = {k: os.environ.get(k) for k in start}
+    os.environ.update(start)
     try: path = execute_notebook(repro_dir() / notebook, files['notebook'], full, log_file=files['log'])
     finally:
-        if old is None: os.environ.pop(MANIFEST_ENV, None)
-        else: os.environ[MANIFEST_ENV] = old
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
     try: mark_done(out, files, key)
     except (RuntimeError, ValueError):
         files['notebook'].replace(files['failed'])
