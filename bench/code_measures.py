@@ -78,7 +78,7 @@ def places():
             n = sum(1 for c in cells(nb) if c['cell_type'] == 'code' and re.search(word, ''.join(c['source']), re.I))
             if n: hits.append(f"{nb.relative_to(ROOT)} ({n})")
         print(f"  {paper}: code cells naming it outside its own places: {', '.join(hits) or 'none'}")
-    shared = [p for p in SHARED if re.search(r'\bspar\b|\bspaars\b|\bspin\b', (ROOT / p).read_text(), re.I)]
+    shared = [p for p in SHARED if (ROOT / p).exists() and re.search(r'\bspar\b|\bspaars\b|\bspin\b', (ROOT / p).read_text(), re.I)]
     print(f"shared machinery files naming SPAR, SPAARS or SPIN: {', '.join(shared) or 'none'}")
 
 if __name__ == '__main__':
