@@ -27,7 +27,7 @@ from .nets import check_positive_int
 __all__ = ['REPRODUCTIONS', 'repro_dir', 'execute_notebook', 'run_key', 'results_dir', 'reproduction', 'select_reproductions',
            'plan', 'run_files', 'mark_done', 'run_status', 'run_table', 'run_reproduction', 'output_lock', 'run_batch',
            'render_html', 'render_report', 'build_report', 'notebook_code_changed', 'forge_paths', 'run_provenance',
-           'render_readme', 'forge_command', 'main']
+           'stale_runs', 'render_readme', 'forge_command', 'main']
 
 # %% ../nbs/90_report.ipynb 5
 def _registry() -> dict:
@@ -317,17 +317,17 @@ def _stop_pool(pool):
     for pid in procs: _kill_tree(pid)
 
 # %% ../nbs/90_report.ipynb 22
-def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool = False, jobs: int = 1,
+def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool | set = False, jobs: int = 1,
               backend: str = 'local', log=None, keys=None) -> dict:
-    """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones; a failure is logged and the
-    rest go on. `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
+    """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones (`force`: none, or the run
+    keys in a set, e.g. `stale_runs`'s); a failure is logged and the rest go on. `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
     only those runs. Ctrl-C stops every run at once. Returns the failures, {run key: error}."""
     check_scale(scale)
     if backend not in ('local', 'ray'): raise ValueError(f"unknown backend {backend!r}; choose local or ray")
     check_positive_int('jobs', jobs)
     out = Path(out).resolve()
     runs = [r for r in plan(names, scale, seed) if keys is None or r[1] in keys]
-    calls = [(n, k, p, scale, str(out), seed, force) for n, k, p in runs]
+    calls = [(n, k, p, scale, str(out), seed, force if isinstance(force, bool) else k in force) for n, k, p in runs]
     from tqdm.auto import tqdm
     log = log or tqdm.write  # one line per finished run, printed above the batch's progress bar
     failures, pools = {}, []
@@ -434,7 +434,21 @@ def run_provenance(df, experiment: str, repo: str | Path | None = None, notebook
                          status=status))
     return pd.DataFrame(rows)
 
-# %% ../nbs/90_report.ipynb 32
+# %% ../nbs/90_report.ipynb 30
+def stale_runs(out: str | Path, names, scale: str, seed: int = 0) -> dict:
+    """The finished runs of `names` whose numbers may have changed since they ran, {run key: why}: a spanrl file a run
+    loaded, its notebook's code, its settings or its forge data changed since the commit its records name, or they
+    were made with uncommitted changes (`run_provenance`'s flags). `spanrl reproduce --stale` reruns exactly these."""
+    import pandas as pd
+    found = {}
+    for name, key, _ in plan(names, scale, seed):
+        if run_status(out, scale, name, key)[0] != 'done': continue
+        done = json.loads(run_files(out, scale, name, key)['done'].read_text())
+        flags = run_provenance(pd.DataFrame([read_record(Path(out) / r['path']) for r in done['records']]), name)
+        if len(bad := flags[flags.status != 'current']): found[key] = '; '.join(bad.status)
+    return found
+
+# %% ../nbs/90_report.ipynb 33
 def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     "Markdown of the index notebook, as README.md holds it."
     from nbconvert import MarkdownExporter
@@ -444,7 +458,7 @@ def render_readme(nb: str | Path = 'nbs/index.ipynb') -> str:
     body = re.sub(r'<!-- papers:[^>]*-->', lambda _: papers_table(), body)  # the table comes from the registry
     return body.strip() + '\n'
 
-# %% ../nbs/90_report.ipynb 34
+# %% ../nbs/90_report.ipynb 35
 def forge_command(action: str, target: str, steps: int, threads: int | None = None, run_dir: str | None = None,
                   full: bool = False):
     """The forge from the shell: `train` (resumes; a DM Control target trains DecQN, `nbs/09b_forge_dmc`), `select`
@@ -472,7 +486,7 @@ def _seed(text: str) -> int:
     if not text.isdigit(): raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
     return int(text)
 
-# %% ../nbs/90_report.ipynb 35
+# %% ../nbs/90_report.ipynb 36
 def main(argv=None):
     "`spanrl report ...`, `spanrl reproduce [--paper P ...] [--scale S] [--jobs N] [--backend local|ray]`, `spanrl forge ...`, `spanrl readme`."
     p = argparse.ArgumentParser(prog='spanrl', description='spanrl reproductions and report')
@@ -497,6 +511,8 @@ def main(argv=None):
             rp.add_argument('--scale', default='quick', choices=('smoke', 'quick', 'paper'))
             rp.add_argument('--out', default='report'); rp.add_argument('--seed', type=_seed, default=0)
             rp.add_argument('--force', action='store_true', help='re-run reproductions that already finished')
+            rp.add_argument('--stale', action='store_true', help='re-run the finished runs whose code, notebook, settings '
+                            'or forge data changed since they ran (and run the missing ones)')
         cmd.add_argument('--jobs', type=int, default=1, help='runs at once (local backend)')
         cmd.add_argument('--backend', default='local', choices=('local', 'ray'))
     dc = sub.add_parser('docs', help='render the notebooks and the API into one site (_docs/index.html)')
@@ -510,7 +526,10 @@ def main(argv=None):
     try:
         if a.cmd == 'report': build_report(a.scale, a.out, a.only, a.seed, a.force, a.jobs, a.backend)
         elif a.cmd == 'reproduce':
-            failures = run_batch(select_reproductions(a.paper), a.scale, a.out, a.seed, a.force, a.jobs, a.backend)
+            names = select_reproductions(a.paper)
+            force = a.force or (set(stale := stale_runs(a.out, names, a.scale, a.seed)) if a.stale else False)
+            if a.stale: print(f"{len(stale)} stale run(s): " + '; '.join(f"{k} ({why})" for k, why in stale.items()), file=sys.stderr)
+            failures = run_batch(names, a.scale, a.out, a.seed, force, a.jobs, a.backend)
             if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
         elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads, a.run_dir, a.full)
         elif a.cmd == 'docs':

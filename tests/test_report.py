@@ -95,6 +95,15 @@ def test_every_reproduction_renders_exactly_one_section(smoke_report):
         heading = f"## {SECTIONS.get(name, GENERIC).title or r['paper'] + ': ' + r['title']}\n"
         assert sum(m.startswith(heading) for m in md) == 1, (name, heading)
 
+def test_stale_runs_lists_no_fresh_run(smoke_report):
+    "Runs just made from a clean checkout are current: `spanrl reproduce --stale` would rerun none of them."
+    from spanrl.records import git_revision
+    out, _ = smoke_report
+    names = ['khronos_fit', 'span_online']
+    stale = report.stale_runs(out, names, 'smoke')
+    assert set(stale) <= {k for _, k, _ in report.plan(names, 'smoke')}
+    if not (git_revision(report.repro_dir().parent) or '').endswith('-dirty'): assert stale == {}, stale
+
 def test_second_run_skips_finished_reproductions(smoke_report):
     out, _ = smoke_report
     nb = out / 'runs' / 'smoke' / 'khronos_fit' / 'khronos_fit-seed0.ipynb'
