@@ -130,10 +130,12 @@ def _small(ds_id):   # the pins a test rebuilds: every level at PIN_SIZE (full s
     return (size := data.parse_id(ds_id)['size']) is not None and size <= PIN_SIZE
 
 def _rebuilds_match(want: dict):
-    "Build each pinned id in the test's fresh Minari root from the committed checkpoints; its checksum must be the pin."
+    """Build each pinned id in the test's fresh Minari root from the committed checkpoints; its checksum must be the pin,
+    or one of the pins where a chaotic task's rollouts differ between CPU instruction sets (forge_dmc's notebook says
+    why; each listed checksum was rebuilt twice on its machine, in fresh processes at 1 and 2 threads, and matched)."""
     for ds_id, checksum_ in want.items():
         load(ds_id, progress=False)
-        assert data.dataset_facts(ds_id)['checksum'] == checksum_, ds_id
+        assert data.dataset_facts(ds_id)['checksum'] in (checksum_ if isinstance(checksum_, list) else [checksum_]), ds_id
 
 @pytest.mark.skipif(not DMC_PINS, reason='no committed DM Control behaviour checkpoints yet')
 @pytest.mark.parametrize('env', sorted(DMC_PINS) or ['none'])
