@@ -125,7 +125,7 @@ def worse(x, y, what: str, than: str = 'MLP-MLP') -> dict:
     "Is `x` worse than `y`? `better`'s test with the verdict turned round."
     r = better(x, y, f"{what}: P(better than {than})")
     flip = {True: False, False: True}
-    return dict(r, ours=r['ours'].replace(': P(better)', ''), held=flip.get(r['held'], r['held']) if isinstance(r['held'], bool) else r['held'])
+    return dict(r, ours=r['ours'].replace(': P(better)', ''), held=flip.get(r['held'], r['held']))
 
 # %% ../nbs/91_claims.ipynb 20
 TIME_MARGIN = 1.10  # runs share the CPU with another run: a time ratio within 10% of 1 does not decide

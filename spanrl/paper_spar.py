@@ -41,7 +41,7 @@ def check_spar_bc(df):
     """SPAR against its own frozen anchor, seed by seed (the anchor's score is in every SPAR record): an exact sign-flip
     test of the paired differences. Beside it, as context, SPAR against BC trained alone for the whole budget."""
     sp = by_dataset(df, ('method',)); sp = sp[sp.method == 'spar']
-    diffs = [s - a for r in sp.to_dict('records') if anchor_scores(r) for s, a in zip(r['metrics']['final_score'], anchor_scores(r))]
+    diffs = [s - a for r in sp.to_dict('records') if (anchor := anchor_scores(r)) for s, a in zip(r['metrics']['final_score'], anchor)]
     if diffs:
         p_hi, p_lo, floor = paired_exact_test(diffs)
         row = dict(context=f"vs its own anchor, {len(diffs)} seed(s) paired", held=exact_verdict(p_hi, p_lo, floor),

@@ -320,7 +320,8 @@ def _stop_pool(pool):
 def run_batch(names, scale: str, out: str | Path, seed: int = 0, force: bool | set = False, jobs: int = 1,
               backend: str = 'local', log=None, keys=None) -> dict:
     """Run every sweep point of `names` at `scale` into `out/runs/`, skipping finished ones (`force`: none, or the run
-    keys in a set, e.g. `stale_runs`'s); a failure is logged and the rest go on. `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
+    keys in a set, e.g. `stale_runs`'s); a failure is logged and the rest go on.
+    `jobs` > 1 runs that many notebooks at once locally; `backend='ray'` sends them to Ray; `keys` keeps
     only those runs. Ctrl-C stops every run at once. Returns the failures, {run key: error}."""
     check_scale(scale)
     if backend not in ('local', 'ray'): raise ValueError(f"unknown backend {backend!r}; choose local or ray")
@@ -527,8 +528,9 @@ def main(argv=None):
         if a.cmd == 'report': build_report(a.scale, a.out, a.only, a.seed, a.force, a.jobs, a.backend)
         elif a.cmd == 'reproduce':
             names = select_reproductions(a.paper)
-            force = a.force or (set(stale := stale_runs(a.out, names, a.scale, a.seed)) if a.stale else False)
+            stale = stale_runs(a.out, names, a.scale, a.seed) if a.stale else {}
             if a.stale: print(f"{len(stale)} stale run(s): " + '; '.join(f"{k} ({why})" for k, why in stale.items()), file=sys.stderr)
+            force = a.force or set(stale)
             failures = run_batch(names, a.scale, a.out, a.seed, force, a.jobs, a.backend)
             if failures: raise RuntimeError(f"{len(failures)} run(s) failed: {', '.join(failures)}; see the log above")
         elif a.cmd == 'forge': forge_command(a.action, a.target, a.steps, a.threads, a.run_dir, a.full)
